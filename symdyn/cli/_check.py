@@ -1,0 +1,35 @@
+"""`symdyn check FILE...`: parse and check model files; `file:line:col: message` on error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._errors import SymdynError
+from ..model import load
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("check", help="check model files for errors")
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            model = load(path)
+        except SymdynError as error:
+            print(error, file=sys.stderr)
+            failed += 1
+        except OSError as error:
+            print(f"{path}: cannot read: {error.strerror or error}", file=sys.stderr)
+            failed += 1
+        else:
+            kind = "PDE" if model.is_pde else "ODE"
+            print(
+                f"{path}: ok: {kind} model {model.name}, {len(model.state_vector)} first-order states, "
+                f"{len(model.parameters)} parameters"
+            )
+    return 1 if failed else 0

@@ -1,0 +1,39 @@
+"""`symdyn COMMAND ...`: argument parsing and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._errors import SymdynError
+from . import _check, _codegen, _show, _simulate
+
+_COMMANDS = (_check, _show, _codegen, _simulate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symdyn",
+        description="Dynamical systems from model files: exact Jacobians, JAX code, simulation.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in _COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SymdynError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, NotImplementedError) as error:
+        print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"symdyn {args.command}: error: {error.strerror or error}: {error.filename}", file=sys.stderr)
+        return 2

@@ -1,0 +1,61 @@
+"""A Model's equations in LaTeX: `d x/d t` for ODE states, partial derivatives for fields."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+
+if TYPE_CHECKING:
+    from ._model import Model
+
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def latex_name(name: str) -> str:
+    """`σ₁` -> `sigma_1`, `xˍt` -> `x_t`: a name that SymPy's LaTeX printer typesets well."""
+    out = []
+    for char in name:
+        if char in "₀₁₂₃₄₅₆₇₈₉":
+            out.append("_" + char.translate(_SUBSCRIPTS))
+        elif char == "ˍ":
+            out.append("_")
+        elif "GREEK" in unicodedata.name(char, ""):
+            greek = unicodedata.name(char).split()[-1].lower()
+            out.append(greek.capitalize() if "CAPITAL" in unicodedata.name(char) else greek)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class _ModelLatexPrinter(LatexPrinter):
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        return super()._print_Symbol(sp.Symbol(latex_name(expr.name)), style)
+
+    def _print_Function(self, expr, exp=None) -> str:
+        if isinstance(expr, AppliedUndef):
+            text = self._print(sp.Symbol(expr.func.__name__))
+            return f"{text}^{{{exp}}}" if exp else text
+        return super()._print_Function(expr, exp)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        function = self._print(expr.expr)
+        order = sum(int(n) for _, n in expr.variable_count)
+        ordinary = isinstance(expr.expr, AppliedUndef) and len(expr.expr.args) == 1
+        d = r"\mathrm{d}" if ordinary else r"\partial"
+        top = d if order == 1 else f"{d}^{{{order}}}"
+        bottom = " ".join(f"{d} {self._print(v)}" + (f"^{{{n}}}" if n != 1 else "") for v, n in expr.variable_count)
+        return rf"\frac{{{top} {function}}}{{{bottom}}}"
+
+
+def expression_to_latex(expr: sp.Expr) -> str:
+    return _ModelLatexPrinter().doprint(expr)
+
+
+def model_to_latex(model: Model) -> str:
+    """`\\begin{aligned} ... \\end{aligned}` with one line per equation."""
+    rows = [f"{expression_to_latex(e.lhs)} &= {expression_to_latex(e.rhs)}" for e in model.equations]
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

@@ -1,0 +1,194 @@
+"""`Model`: an exact symbolic dynamical system, as a model file describes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from ._components import (
+    BoundaryCondition,
+    Constant,
+    Coordinate,
+    Definition,
+    Equation,
+    InitialValue,
+    Parameter,
+    State,
+    Unknown,
+)
+from ._first_order import FirstOrderSystem, Jet
+
+if TYPE_CHECKING:
+    from ..lower import LoweredModel
+
+
+@dataclass(frozen=True)
+class Model:
+    """A dynamical system from a model file: exact SymPy equations and what surrounds them.
+
+    Build one with `symdyn.parse` or `symdyn.load`. Equations keep the order in
+    which they were written (`D^2(x)` stays second order, as S-MNN wants it);
+    `rhs()`, `jacobian()` and `jvp()` give the first-order form that integrators
+    use, in the symbols of `state_vector`.
+
+    Two models are equal when they declare the same things with the same exact
+    expressions, wherever those came from: `parse(str(model)) == model`.
+
+    Example:
+        >>> m = symdyn.parse("model Decay\\n @parameters k = 1/2\\n @variables x(t) = 1\\n D(x) ~ -k*x\\nend")
+        >>> m.jacobian()
+        Matrix([[-k]])
+    """
+
+    name: str
+    time: sp.Symbol
+    constants: tuple[Constant, ...]
+    parameters: tuple[Parameter, ...]
+    unknowns: tuple[Unknown, ...]
+    states: tuple[State, ...]
+    equations: tuple[Equation, ...]
+    initial_values: tuple[InitialValue, ...]
+    observed: tuple[Definition, ...]
+    conserved: tuple[Definition, ...]
+    domain: tuple[Coordinate, ...]
+    boundary_conditions: tuple[BoundaryCondition, ...]
+    system: FirstOrderSystem = field(compare=False, repr=False)
+    filename: str | None = field(default=None, compare=False, repr=False)
+
+    # --- what the model is
+    @property
+    def is_pde(self) -> bool:
+        """True when the states are fields over a spatial domain."""
+        return bool(self.domain)
+
+    @property
+    def order(self) -> int:
+        """The highest time derivative in the equations."""
+        return max(s.order for s in self.states)
+
+    @property
+    def state_vector(self) -> tuple[sp.Symbol, ...]:
+        """The first-order state: each state and its time derivatives below its order (x, xˍt, ...)."""
+        return self.system.state_vector
+
+    @property
+    def defaults(self) -> dict[sp.Symbol, sp.Expr]:
+        """Exact values of constants, parameter defaults and unknown guesses, references resolved."""
+        pending: dict[sp.Symbol, sp.Expr] = {c.symbol: c.value for c in self.constants}
+        pending |= {p.symbol: p.default for p in self.parameters if p.default is not None}
+        pending |= {u.symbol: u.guess for u in self.unknowns if u.guess is not None}
+        values: dict[sp.Symbol, sp.Expr] = {}
+        while pending:  # acyclic by construction (checked when the model was built)
+            for symbol in [s for s, v in pending.items() if v.free_symbols <= set(values)]:
+                values[symbol] = pending.pop(symbol).xreplace(values)
+        return values
+
+    def initial_state(self) -> tuple[sp.Expr | None, ...]:
+        """The initial value of each entry of `state_vector`, None where the model gives none.
+
+        For fields, the values are expressions of the coordinates.
+        """
+        given = {self.system.to_jets(i.target): i.value for i in self.initial_values}
+        return tuple(given.get(symbol) for symbol in self.state_vector)
+
+    def jet(self, symbol: sp.Symbol) -> Jet:
+        """What a symbol of the first-order form stands for: a state and its derivative orders."""
+        return self.system.jets[symbol]
+
+    # --- exact forms
+    def rhs(self) -> sp.Matrix:
+        """The first-order right-hand side f, with D(state_vector) = f(t, state_vector, p).
+
+        For a PDE each entry is pointwise in the jet of the fields (`u`, `uˍx`, ...).
+        """
+        return sp.Matrix(self.system.rhs)
+
+    def jacobian(self) -> sp.Matrix:
+        """The exact Jacobian ∂f/∂x of `rhs()` with respect to `state_vector`.
+
+        Raises:
+            ValueError: for a PDE, whose Jacobian is an operator; use `jvp()`.
+        """
+        if self.is_pde:
+            raise ValueError(
+                f"{self.name} is a PDE: its Jacobian is a differential operator; "
+                "use model.jvp() for its action on a direction field"
+            )
+        return self.rhs().jacobian(self.state_vector)
+
+    def direction(self) -> tuple[sp.Symbol, ...]:
+        """The symbols `δx, δy, ...` of the direction vector that `jvp()` uses by default."""
+        taken = {s.name for s in self.rhs().free_symbols}
+        names = []
+        for symbol in self.state_vector:
+            name = "δ" + symbol.name
+            while name in taken:
+                name += "′"
+            names.append(name)
+        return tuple(sp.Symbol(n, real=True) for n in names)
+
+    def jvp(self, direction: Any = None) -> sp.Matrix:
+        """The exact Jacobian-vector product J(x)·v, one expression per entry.
+
+        Args:
+            direction: the vector v, a sequence of SymPy expressions as long as
+                `state_vector`; by default the symbols of `direction()`.
+
+        For a PDE, v is a direction field and the product is the linearised
+        operator Σ_k ∂f/∂(D_k u) · D_k v, pointwise in the jets of u and v
+        (by default the jets of v are symbols `δu`, `δuˍx`, ...; a given
+        direction is differentiated in the coordinates).
+        """
+        v = tuple(self.direction() if direction is None else (sp.sympify(e) for e in direction))
+        if len(v) != len(self.state_vector):
+            raise ValueError(f"direction has {len(v)} entries; the state vector has {len(self.state_vector)}")
+        rhs = self.rhs()
+        if not self.is_pde:
+            return sp.Matrix([sum(sp.diff(f, x) * vi for x, vi in zip(self.state_vector, v)) for f in rhs])
+        along = dict(zip(self.state_vector, v))
+        products = []
+        for f in rhs:
+            terms = []
+            for symbol in sorted(f.free_symbols & set(self.system.jets), key=str):
+                jet = self.system.jets[symbol]
+                base = self.system.to_jets(Jet(jet.state, jet.time_order, ()).source_form())
+                if direction is None:
+                    moved = sp.Symbol(along[base].name + symbol.name[len(base.name) :], real=True)
+                else:
+                    moved = sp.diff(along[base], *jet.space) if jet.space else along[base]
+                terms.append(sp.diff(f, symbol) * moved)
+            products.append(sp.Add(*terms))
+        return sp.Matrix(products)
+
+    # --- other forms
+    def first_order(self) -> Model:
+        """The same system written with first-order states only (x, xˍt, ...), as a new Model."""
+        from ._reduced import first_order_model
+
+        return first_order_model(self)
+
+    def to_latex(self) -> str:
+        """The equations as a LaTeX `aligned` block."""
+        from ._latex import model_to_latex
+
+        return model_to_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.to_latex()}\n$$"
+
+    def __str__(self) -> str:
+        from ._text import model_to_text
+
+        return model_to_text(self)
+
+    def lower(self, dtype: Any = None) -> LoweredModel:
+        """JAX functions `rhs(t, x, p)`, `jac(t, x, p)`, `jvp(t, x, p, v)` with default `p` and `x0`.
+
+        Args:
+            dtype: float32 or float64 (float64 needs `jax_enable_x64`); by default JAX's default float.
+        """
+        from ..lower import lower_model
+
+        return lower_model(self, dtype=dtype)
