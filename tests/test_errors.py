@@ -99,6 +99,12 @@ SEMANTIC_ERRORS = {
         2,
         17,
     ),
+    "default from a parameter without one": (
+        model_text("@parameters a = b  b = c  c", "@variables x(t)", "D(x) ~ a"),
+        "the value of `b` uses `c`, which has no default",
+        2,
+        24,
+    ),
     "cyclic observed": (
         model_text("@variables x(t)", "@observed p = q", "@observed q = p", "D(x) ~ p"),
         "`p` is defined in terms of itself (p → q → p)",

@@ -58,16 +58,17 @@ class _Names:
 
 def _shared_subexpressions(exprs: list[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
     """SymPy's CSE, with one-operation temporaries (`-y`, `x*y`) put back inline for readability."""
-    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none")
-    inline: dict[sp.Symbol, sp.Expr] = {}
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_t"), order="none")
+    rename: dict[sp.Symbol, sp.Expr] = {}
     kept = []
     for symbol, expr in replacements:
-        expr = expr.xreplace(inline)
+        expr = expr.xreplace(rename)
         if sp.count_ops(expr) <= 1:
-            inline[symbol] = expr
+            rename[symbol] = expr
         else:
-            kept.append((symbol, expr))
-    return kept, [e.xreplace(inline) for e in reduced]
+            rename[symbol] = sp.Symbol(f"_c{len(kept)}")
+            kept.append((rename[symbol], expr))
+    return kept, [e.xreplace(rename) for e in reduced]
 
 
 def _function(

@@ -19,7 +19,7 @@ from ._components import (
 )
 from ._expressions import BoundaryPoint, Context, ExpressionBuilder
 from ._first_order import Jet, jet_of, reduce_to_first_order
-from ._model import Model
+from ._model import Model, resolve_values
 from ._scope import Declared, Scope
 
 _DOMAIN_KINDS = ("Periodic", "Interval")
@@ -358,24 +358,19 @@ class _Builder:
 
     # --- checks on the whole
     def _check_defaults(self, constants, parameters, unknowns) -> None:
-        """Every default must come down to a number: no cycles, no parameter without a default on the way."""
-        pending = {c.symbol: (c.value, c.span) for c in constants}
-        pending |= {p.symbol: (p.default, p.span) for p in parameters if p.default is not None}
-        pending |= {u.symbol: (u.guess, u.span) for u in unknowns if u.guess is not None}
-        without = {p.symbol for p in parameters if p.default is None}
-        values: dict[sp.Symbol, sp.Expr] = {}
-        while pending:
-            ready = [s for s, (v, _) in pending.items() if v.free_symbols <= set(values)]
-            if not ready:
-                symbol, (value, span) = next(iter(pending.items()))
-                missing = sorted(value.free_symbols & without, key=str)
-                if missing:
-                    raise self.error(
-                        f"the value of `{symbol.name}` uses `{missing[0].name}`, which has no default", span
-                    )
-                raise self.error(f"the value of `{symbol.name}` depends on itself", span)
-            for symbol in ready:
-                values[symbol] = pending.pop(symbol)[0].xreplace(values)
+        """Every value must come down to a number: no cycles, no parameter without a default on the way."""
+        _, unresolved = resolve_values(constants, parameters, unknowns)
+        if not unresolved:
+            return
+        spans = {d.symbol: d.span for d in (*constants, *parameters, *unknowns)}
+        without_default = {p.symbol for p in parameters if p.default is None}
+        for symbol, value in unresolved.items():
+            missing = sorted(value.free_symbols & without_default, key=str)
+            if missing:
+                message = f"the value of `{symbol.name}` uses `{missing[0].name}`, which has no default"
+                raise self.error(message, spans[symbol])
+        symbol = next(iter(unresolved))
+        raise self.error(f"the value of `{symbol.name}` depends on itself", spans[symbol])
 
     def _check_first_order(self, expr: sp.Expr, jets: dict[sp.Symbol, Jet], definition: Definition) -> None:
         for symbol in expr.free_symbols:

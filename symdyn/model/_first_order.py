@@ -78,13 +78,6 @@ class FirstOrderSystem:
                 symbols[e] = _register(self.jets, jet)
         return expr.xreplace(symbols)
 
-    @property
-    def spatial_jets(self) -> tuple[sp.Symbol, ...]:
-        """Jet symbols other than the state vector that the right-hand side uses (u_x, u_xx, ...)."""
-        used = set().union(*(e.free_symbols for e in self.rhs)) if self.rhs else set()
-        vector = set(self.state_vector)
-        return tuple(s for s in self.jets if s in used and s not in vector)
-
 
 def _register(jets: dict[sp.Symbol, Jet], jet: Jet) -> sp.Symbol:
     symbol = real_symbol(jet_name(jet.state, jet.time_order, jet.space))

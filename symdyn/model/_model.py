@@ -24,6 +24,24 @@ if TYPE_CHECKING:
     from ..lower import LoweredModel
 
 
+def resolve_values(
+    constants: tuple[Constant, ...], parameters: tuple[Parameter, ...], unknowns: tuple[Unknown, ...]
+) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]]:
+    """Values of constants, parameter defaults and guesses with their references substituted.
+
+    Returns the resolved values, and the definitions left unresolved: those in a cycle or
+    that use a parameter without a default.
+    """
+    pending: dict[sp.Symbol, sp.Expr] = {c.symbol: c.value for c in constants}
+    pending |= {p.symbol: p.default for p in parameters if p.default is not None}
+    pending |= {u.symbol: u.guess for u in unknowns if u.guess is not None}
+    values: dict[sp.Symbol, sp.Expr] = {}
+    while ready := [s for s, v in pending.items() if v.free_symbols <= set(values)]:
+        for symbol in ready:
+            values[symbol] = pending.pop(symbol).xreplace(values)
+    return values, pending
+
+
 @dataclass(frozen=True)
 class Model:
     """A dynamical system from a model file: exact SymPy equations and what surrounds them.
@@ -76,13 +94,7 @@ class Model:
     @property
     def defaults(self) -> dict[sp.Symbol, sp.Expr]:
         """Exact values of constants, parameter defaults and unknown guesses, references resolved."""
-        pending: dict[sp.Symbol, sp.Expr] = {c.symbol: c.value for c in self.constants}
-        pending |= {p.symbol: p.default for p in self.parameters if p.default is not None}
-        pending |= {u.symbol: u.guess for u in self.unknowns if u.guess is not None}
-        values: dict[sp.Symbol, sp.Expr] = {}
-        while pending:  # acyclic by construction (checked when the model was built)
-            for symbol in [s for s, v in pending.items() if v.free_symbols <= set(values)]:
-                values[symbol] = pending.pop(symbol).xreplace(values)
+        values, _ = resolve_values(self.constants, self.parameters, self.unknowns)
         return values
 
     def initial_state(self) -> tuple[sp.Expr | None, ...]:
@@ -141,7 +153,7 @@ class Model:
         (by default the jets of v are symbols `δu`, `δuˍx`, ...; a given
         direction is differentiated in the coordinates).
         """
-        v = tuple(self.direction() if direction is None else (sp.sympify(e) for e in direction))
+        v = tuple(self.direction() if direction is None else (sp.sympify(e, strict=True) for e in direction))
         if len(v) != len(self.state_vector):
             raise ValueError(f"direction has {len(v)} entries; the state vector has {len(self.state_vector)}")
         rhs = self.rhs()
