@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import keyword
-import unicodedata
 
 import sympy as sp
-from sympy.printing.precedence import precedence
-from sympy.printing.str import StrPrinter
+
+from ..model import SymdynPrinter, ascii_name
 
 _JNP_FUNCTIONS = {
     "sin": "sin", "cos": "cos", "tan": "tan",
@@ -19,31 +18,10 @@ _JNP_FUNCTIONS = {
 _RECIPROCALS = {"sec": "cos", "csc": "sin", "cot": "tan", "sech": "cosh", "csch": "sinh", "coth": "tanh"}
 
 
-class JaxPrinter(StrPrinter):
+class JaxPrinter(SymdynPrinter):
     """Prints `jnp.sin(x)`, `x**2`, `1/x`; every constant stays a Python scalar (weakly typed)."""
 
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return expr.name
-
-    def _print_Float(self, expr: sp.Float) -> str:
-        return repr(float(expr))
-
-    def _print_Pi(self, expr) -> str:
-        return "jnp.pi"
-
-    def _print_Exp1(self, expr) -> str:
-        return "jnp.e"
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        level = precedence(expr)
-        if expr.exp is sp.S.Half:
-            return f"jnp.sqrt({self._print(expr.base)})"
-        if -expr.exp is sp.S.Half:
-            return f"1/jnp.sqrt({self._print(expr.base)})"
-        if expr.exp is sp.S.NegativeOne:
-            return f"1/{self.parenthesize(expr.base, level, strict=False)}"
-        base = self.parenthesize(expr.base, level, strict=False)
-        return f"{base}**{self.parenthesize(expr.exp, level, strict=False)}"
+    power, sqrt, pi, e = "**", "jnp.sqrt", "jnp.pi", "jnp.e"
 
     def _print_Function(self, expr: sp.Function) -> str:
         name = expr.func.__name__
@@ -68,23 +46,13 @@ class JaxPrinter(StrPrinter):
 
     _print_Abs = _print_Min = _print_Max = _print_Function
 
+    def _print_Derivative(self, expr):
+        raise NotImplementedError("derivatives are replaced by jet symbols before lowering")
+
 
 def python_name(name: str, taken: set[str]) -> str:
     """An ASCII Python identifier for a model name (`σ₁` -> `sigma1`), distinct from those in `taken`."""
-    parts = []
-    for char in name:
-        if char.isascii():
-            parts.append(char)
-        elif unicodedata.decimal(char, None) is not None or unicodedata.digit(char, None) is not None:
-            parts.append(str(unicodedata.digit(char)))
-        elif char == "ˍ":
-            parts.append("_")
-        elif "GREEK" in unicodedata.name(char, ""):
-            letter = unicodedata.name(char).split()[-1].lower()
-            parts.append(letter.capitalize() if "CAPITAL" in unicodedata.name(char) else letter)
-        else:
-            parts.append(f"u{ord(char):04x}")
-    candidate = "".join(parts)
+    candidate = ascii_name(name, subscript="")
     if not candidate.isidentifier() or keyword.iskeyword(candidate) or candidate in ("jnp", "jax"):
         candidate = "v_" + candidate
     unique, count = candidate, 2

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
+from ._names import ascii_name
+
 if TYPE_CHECKING:
     from ._model import Model
-
-_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-
-
-def latex_name(name: str) -> str:
-    """`σ₁` -> `sigma_1`, `xˍt` -> `x_t`: a name that SymPy's LaTeX printer typesets well."""
-    out = []
-    for char in name:
-        if char in "₀₁₂₃₄₅₆₇₈₉":
-            out.append("_" + char.translate(_SUBSCRIPTS))
-        elif char == "ˍ":
-            out.append("_")
-        elif "GREEK" in unicodedata.name(char, ""):
-            greek = unicodedata.name(char).split()[-1].lower()
-            out.append(greek.capitalize() if "CAPITAL" in unicodedata.name(char) else greek)
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 class _ModelLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        return super()._print_Symbol(sp.Symbol(latex_name(expr.name)), style)
+        return super()._print_Symbol(sp.Symbol(ascii_name(expr.name)), style)
 
     def _print_Function(self, expr, exp=None) -> str:
         if isinstance(expr, AppliedUndef):

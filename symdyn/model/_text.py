@@ -24,6 +24,8 @@ class SymdynPrinter(StrPrinter):
     `at` maps coordinates to values: fields are then printed at that boundary point, `u(t, 0)`.
     """
 
+    power, sqrt, pi, e = "^", "sqrt", "π", "ℯ"
+
     def __init__(self, at: dict[sp.Symbol, sp.Expr] | None = None):
         super().__init__({"order": "lex"})
         self.at = at or {}
@@ -35,21 +37,21 @@ class SymdynPrinter(StrPrinter):
         return repr(float(expr))
 
     def _print_Pi(self, expr) -> str:
-        return "π"
+        return self.pi
 
     def _print_Exp1(self, expr) -> str:
-        return "ℯ"
+        return self.e
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.exp is sp.S.Half:
-            return f"sqrt({self._print(expr.base)})"
+            return f"{self.sqrt}({self._print(expr.base)})"
         if -expr.exp is sp.S.Half:
-            return f"1/sqrt({self._print(expr.base)})"
+            return f"1/{self.sqrt}({self._print(expr.base)})"
         level = precedence(expr)
         if expr.exp is sp.S.NegativeOne:
             return f"1/{self.parenthesize(expr.base, level, strict=False)}"
         base = self.parenthesize(expr.base, level, strict=False)
-        return f"{base}^{self.parenthesize(expr.exp, level, strict=False)}"
+        return f"{base}{self.power}{self.parenthesize(expr.exp, level, strict=False)}"
 
     def _print_Function(self, expr: sp.Function) -> str:
         if isinstance(expr, AppliedUndef):
