@@ -44,6 +44,11 @@ def test_show_prints_the_model_its_jacobian_and_latex(capsys):
     assert r"\frac{\mathrm{d} \theta_{t}}{\mathrm{d} t} &= - \frac{g \sin{\left(\theta \right)}}{L}" in latex
 
 
+def test_show_gives_the_linearised_operator_of_a_pde(capsys):
+    assert main(["show", str(EXAMPLES / "kuramoto_sivashinsky.sdyn"), "--jacobian"]) == 0
+    assert "Linearised operator, its action on δu:\n-u*δuˍx - uˍx*δu - δuˍxx - δuˍxxxx" in capsys.readouterr().out
+
+
 def test_codegen_prints_loadable_source(capsys):
     assert main(["codegen", LORENZ_FILE]) == 0
     source = capsys.readouterr().out
