@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench install clean
+.PHONY: demo test test-slow lint bench figures install clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/lorenz_pipeline.py
+	$(BIN)/python benchmarks/integrate.py
+
+# the figures of docs/: the demonstrations and two commands
+figures: $(INSTALLED)
+	$(BIN)/python examples/damped_oscillator_artifacts.py --out docs/figures
+	$(BIN)/python examples/leapfrog_parasitic.py --out docs/figures
+	$(BIN)/python examples/lotka_volterra_artifacts.py --out docs/figures
+	$(BIN)/symdyn stability euler rk3 rk4 implicit_euler implicit_midpoint leapfrog --plot docs/figures/stability_regions.png
+	$(BIN)/symdyn audit examples/damped_oscillator.sdyn --method euler --h 1 --steps 20 --plot docs/figures/audit_euler.png
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -49,3 +49,91 @@ def plot_trajectory(
         fig.suptitle(title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_stability_regions(
+    methods: Sequence,
+    path: str | os.PathLike,
+    window: tuple[float, float, float, float] = (-5.0, 3.0, -4.0, 4.0),
+    marks: dict[str, np.ndarray] | None = None,
+    title: str = "Stability regions |ζ(z)| ≤ 1",
+) -> None:
+    """The stability regions of several integrators on one figure, the imaginary axis marked.
+
+    `marks` maps labels to arrays of z to plot on top (h·λ̂ of an audit, preimages).
+    """
+    from .stability import Characteristic, region_summary
+
+    plt = _pyplot()
+    x0, x1, y0, y1 = window
+    x, y = np.meshgrid(np.linspace(x0, x1, 601), np.linspace(y0, y1, 601))
+    fig, ax = plt.subplots(figsize=(7, 6.5), constrained_layout=True)
+    handles = []
+    for i, method in enumerate(methods):
+        characteristic = Characteristic(method)
+        color = f"C{i}"
+        amplification = characteristic.amplification(x + 1j * y)
+        ax.contourf(x, y, amplification, levels=[0, 1], colors=[color], alpha=0.18)
+        locus = characteristic.boundary_locus(8192)
+        locus = locus[(locus.real >= x0) & (locus.real <= x1) & (locus.imag >= y0) & (locus.imag <= y1)]
+        summary = region_summary(method)
+        reach = "∞" if np.isinf(summary.reach) else f"{summary.reach:.3f}"
+        (handle,) = ax.plot(
+            locus.real,
+            locus.imag,
+            ".",
+            ms=1.6,
+            color=color,
+            zorder=4,
+            label=f"{summary.method} (reaches Re z = {reach})",
+        )
+        handles.append(handle)
+    for j, (label, z) in enumerate((marks or {}).items()):
+        z = np.asarray(z).ravel()
+        handles.append(
+            ax.scatter(z.real, z.imag, marker="x", s=60, color=f"C{len(handles) + j}", label=label, zorder=5)
+        )
+    ax.axvline(0, color="black", lw=0.8, ls="--", zorder=3)
+    ax.axhline(0, color="black", lw=0.4)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Re z = Re hλ")
+    ax.set_ylabel("Im z")
+    ax.legend(handles=handles, loc="lower left", fontsize=8, markerscale=6)
+    ax.set_title(title)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def plot_audit(report, names: Sequence[str], path: str | os.PathLike) -> None:
+    """An audit: h·λ̂ over the method's stability region, and the coarse and fine trajectories."""
+    from .stability import Characteristic
+
+    plt = _pyplot()
+    z = report.h * report.eigenvalues.ravel()
+    extent = max(4.0, 1.2 * float(np.abs(z).max()))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+    x, y = np.meshgrid(np.linspace(-extent, extent, 501), np.linspace(-extent, extent, 501))
+    amplification = Characteristic(report.method).amplification(x + 1j * y)
+    left.contourf(x, y, amplification, levels=[0, 1], colors=["C0"], alpha=0.2)
+    left.contour(x, y, amplification, levels=[1], colors=["C0"], linewidths=1)
+    flags = (report.hidden_instability | report.made_unstable).ravel()
+    left.scatter(z[~flags].real, z[~flags].imag, c="green", marker="o", label="consistent", zorder=3)
+    left.scatter(z[flags].real, z[flags].imag, c="red", marker="x", s=70, label="artifact", zorder=3)
+    left.axvline(0, color="black", lw=1)
+    left.set_aspect("equal")
+    left.set_xlabel("Re hλ̂")
+    left.set_ylabel("Im hλ̂")
+    left.set_title(f"{report.method} at h = {report.h:g}: h·λ̂ over the stability region")
+    left.legend(loc="lower left")
+    steps = np.arange(report.coarse.shape[1]) * report.h
+    for i, name in enumerate(names):
+        right.plot(steps, report.coarse[0, :, i], "o-", ms=3, color=f"C{i}", label=f"{name}, step h")
+        right.plot(steps, report.fine[0, :, i], "--", color=f"C{i}", label=f"{name}, step h/refine")
+    right.set_xlabel("t − t₀")
+    right.set_title(f"from point 0: relative gap {report.gap[0]:.2e}")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

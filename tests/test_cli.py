@@ -83,6 +83,14 @@ def test_simulate_reports_bad_arguments_without_a_traceback(tmp_path, capsys):
     assert "--dt must be a positive number" in capsys.readouterr().err
 
 
+def test_simulate_with_an_implicit_method_keeps_the_pendulum_energy(tmp_path):
+    out = tmp_path / "pendulum.npz"
+    args = ["simulate", str(EXAMPLES / "pendulum.sdyn"), "--t-end", "20", "--dt", "0.05", "-o", str(out)]
+    assert main([*args, "--method", "gauss_legendre4"]) == 0
+    energy = np.load(out)["E"]
+    assert np.max(np.abs(energy / energy[0] - 1)) < 1e-6
+
+
 def test_simulate_saves_observed_quantities(tmp_path):
     out = tmp_path / "rc.npz"
     assert main(["simulate", str(EXAMPLES / "rc_circuit.sdyn"), "--t-end", "1", "--dt", "0.01", "-o", str(out)]) == 0
@@ -102,3 +110,33 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "symdyn"
     result = subprocess.run([str(exe), "check", LORENZ_FILE], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_stability_prints_regions_preimages_and_plots(tmp_path, capsys):
+    png = tmp_path / "regions.png"
+    args = ["stability", "euler", "rk4", "implicit_midpoint", "leapfrog", "--mu=-0.376545+0.822766j", "--h", "1"]
+    assert main([*args, "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "rk4: z^4/24 + z^3/6 + z^2/2 + z + 1" in out
+    assert "reaches Re z = 0.237 into the right half plane; on the imaginary axis: |Im z| <= 2.828" in out
+    assert "+0.105105+1.926833i  anti-damped" in out
+    assert "implicit_midpoint: (-z - 2)/(z - 2)" in out and "A-stable" in out
+    assert "parasitic root grows ×1.1052 per step" in out
+    assert png.stat().st_size > 20_000
+    assert main(["stability", "rk4", "--mu", "0.9"]) == 2
+    assert "--mu and --h go together" in capsys.readouterr().err
+
+
+def test_audit_reports_each_point_and_plots(tmp_path, capsys):
+    png = tmp_path / "audit.png"
+    model = str(EXAMPLES / "damped_oscillator.sdyn")
+    assert main(["audit", model, "--method", "euler", "--h", "1", "--steps", "10", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "audit of euler at h = 1: 1 points" in out
+    assert "-0.10000+2.00000i" in out and "MADE UNSTABLE" in out  # |1 − 0.1 + 2i| > 1
+    assert "0 of 1 points with growth the integrator hides, 1 with decay it turns into growth" in out
+    assert png.stat().st_size > 20_000
+    data = tmp_path / "orbit.npz"
+    assert main(["simulate", model, "--t-end", "2", "--dt", "0.5", "-o", str(data)]) == 0
+    assert main(["audit", model, "--h", "1", "--points", str(data), "--every", "2", "--steps", "5"]) == 0
+    assert "audit of rk4 at h = 1: 3 points" in capsys.readouterr().out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -116,3 +119,15 @@ def test_damped_oscillator_has_the_seed_eigenvalues():
         (complex(e) for e in model.jacobian().xreplace(model.defaults).eigenvals()), key=lambda z: z.imag
     )
     assert eigenvalues == [complex(-0.1, -2.0), complex(-0.1, 2.0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script", ["damped_oscillator_artifacts.py", "leapfrog_parasitic.py", "lotka_volterra_artifacts.py"]
+)
+def test_demonstration_scripts_run_and_write_their_figures(script, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), "--out", str(tmp_path)], capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(tmp_path.glob("*.png"))

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SymdynError
-from . import _check, _codegen, _show, _simulate
+from . import _audit, _check, _codegen, _show, _simulate, _stability
 
-_COMMANDS = (_check, _show, _codegen, _simulate)
+_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,11 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("show", help="print a model, its Jacobian or its LaTeX")
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("--first-order", action="store_true", help="print the first-order form")
-    parser.add_argument("--jacobian", action="store_true", help="print the exact Jacobian of the first-order form (for a PDE: the linearised operator)")
+    parser.add_argument(
+        "--jacobian",
+        action="store_true",
+        help="print the exact Jacobian of the first-order form (for a PDE: the linearised operator)",
+    )
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of symdyn text")
     parser.set_defaults(run=run)
 

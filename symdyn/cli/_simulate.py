@@ -30,7 +30,7 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def _assignments(items: list[str], flag: str, names: tuple[str, ...]) -> dict[int, float]:
+def assignments(items: list[str], flag: str, names: tuple[str, ...]) -> dict[int, float]:
     values = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -57,13 +57,13 @@ def run(args: argparse.Namespace) -> int:
     defaults = model.defaults
     values = [defaults.get(q.symbol) for q in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]
     given = {i: float(v) for i, v in enumerate(values) if v is not None}
-    given |= _assignments(args.param, "--param", low.parameter_names)
+    given |= assignments(args.param, "--param", low.parameter_names)
     missing = [name for i, name in enumerate(low.parameter_names) if i not in given]
     if missing:
         raise ValueError(f"no value for parameter {', '.join(missing)}: pass --param NAME=VALUE")
     p = np.array([given[i] for i in range(len(low.parameter_names))], dtype=np.float64)
 
-    initial = _assignments(args.initial, "--initial", low.state_names)
+    initial = assignments(args.initial, "--initial", low.state_names)
     x0 = np.array(low.initial(p)) if low.initial is not None else np.full(len(low.state_names), np.nan)
     for index, value in initial.items():
         x0[index] = value

@@ -1,21 +1,38 @@
 """Fixed-step integrators: exact coefficients, exact stability functions, JAX steps."""
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
+from ._field import AbstractVectorField, CallableField, ModelField, vector_field
+from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrate import integrate
-from ._integrator import AbstractExplicitRungeKutta, AbstractIntegrator
+from ._integrator import ZETA, AbstractIntegrator, Z
+from ._leapfrog import Leapfrog
 from ._registry import available, get
+from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta, AbstractRungeKutta
 from ._tableau import ButcherTableau
 
 __all__ = [
+    "ZETA",
     "AbstractExplicitRungeKutta",
+    "AbstractImplicitRungeKutta",
     "AbstractIntegrator",
+    "AbstractRungeKutta",
+    "AbstractVectorField",
     "ButcherTableau",
+    "CallableField",
     "Euler",
+    "GaussLegendre4",
     "Heun",
+    "ImplicitEuler",
+    "ImplicitMidpoint",
+    "Leapfrog",
     "Midpoint",
+    "ModelField",
     "Rk3",
     "Rk4",
+    "Trapezoid",
+    "Z",
     "available",
     "get",
     "integrate",
+    "vector_field",
 ]

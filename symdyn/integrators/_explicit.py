@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sympy import Rational as Q
 
-from ._integrator import AbstractExplicitRungeKutta
+from ._runge_kutta import AbstractExplicitRungeKutta
 from ._tableau import ButcherTableau
 
 

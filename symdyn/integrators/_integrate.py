@@ -1,29 +1,23 @@
-"""`integrate`: fixed steps of an integrator under `lax.scan`."""
+"""`integrate`: fixed steps of an integrator under `lax.scan`, batched over initial states with `vmap`."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from ..lower import LoweredModel
-from ._integrator import AbstractIntegrator, VectorField
+from ._field import AbstractVectorField, vector_field
+from ._integrator import AbstractIntegrator
 from ._registry import get
 
 
-def _vector_field(f: LoweredModel | VectorField, p: Any) -> VectorField:
-    if isinstance(f, LoweredModel):
-        return f.vector_field(p)
-    if not callable(f):
-        raise TypeError(f"f must be a lowered model or a callable f(t, x), not {type(f).__name__}")
-    if p is not None:
-        raise TypeError("p is only taken with a lowered model; close over it in your f(t, x)")
-    return f
-
-
 def integrate(
-    f: LoweredModel | VectorField,
+    f: LoweredModel | Callable | AbstractVectorField,
     x0: Any,
     t0: float,
     dt: float,
@@ -31,42 +25,108 @@ def integrate(
     *,
     method: str | AbstractIntegrator = "rk4",
     p: Any = None,
+    x1: Any = None,
+    save_every: int = 1,
+    throw: bool = True,
 ) -> jax.Array:
     """The trajectory of x' = f(t, x) from `x0` at `t0`, in `n_steps` fixed steps of `dt`.
 
     Args:
-        f: a `LoweredModel` (its `rhs` at parameters `p`, default its own) or a callable `f(t, x)`.
-        x0: the initial state, any shape `f` accepts (a leading batch axis works for lowered models).
+        f: a `LoweredModel` (its `rhs` at parameters `p`, default its own, with its exact
+            Jacobian for implicit methods), a callable `f(t, x)` (Jacobian by autodiff), or a
+            `symdyn.integrators.vector_field(...)`.
+        x0: the initial state. For a lowered model, leading axes are a batch of initial
+            states, integrated in parallel (`vmap`); `p` may carry the same batch axes.
+            For a callable, `x0` is one state of any shape (`jax.vmap` over `integrate`
+            to batch it).
         t0, dt: the initial time and the step.
         n_steps: the number of steps.
         method: an integrator name (`symdyn.integrators.available()`) or instance.
+        x1: the second starting value of a two-step method (Leap Frog); by default the
+            method computes it from `x0`.
+        save_every: keep every k-th state (k must divide `n_steps`).
+        throw: raise if an implicit step's Newton iteration does not converge; with
+            False, the states from the failed step on are NaN instead.
 
     Returns:
-        An array of shape `(n_steps + 1, *x0.shape)`; row k is the state at `t0 + k*dt`.
+        `(n_steps // save_every + 1, *x0.shape)`; row k is the state at `t0 + k*save_every*dt`.
+        With batch axes, those come first: `(*batch, n_steps // save_every + 1, n)`.
 
     Example:
         >>> integrate(lambda t, x: -x, jnp.array([1.0]), 0.0, 0.1, 10, method="rk4").shape
         (11, 1)
     """
     integrator = get(method)
-    field = _vector_field(f, p)
-    if not isinstance(n_steps, int) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive int, not {n_steps!r}")
+    field = vector_field(f, p)
+    for name, value in (("n_steps", n_steps), ("save_every", save_every)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
+    if n_steps % save_every:
+        raise ValueError(f"save_every ({save_every}) must divide n_steps ({n_steps})")
     x0 = jnp.asarray(x0)
     if not jnp.issubdtype(x0.dtype, jnp.floating):
         x0 = x0.astype(jnp.result_type(float))
-    return _scan(integrator, field, x0, t0, dt, n_steps)
-
-
-def _scan(integrator: AbstractIntegrator, f: VectorField, x0: jax.Array, t0: Any, dt: Any, n_steps: int) -> jax.Array:
+    if x1 is not None:
+        x1 = jnp.asarray(x1, x0.dtype)
+        if x1.shape != x0.shape:
+            raise ValueError(f"x1 has shape {x1.shape}; it must match x0, {x0.shape}")
+    batch: tuple[int, ...] = ()
+    if isinstance(f, LoweredModel):
+        n = len(f.state_names)
+        if x0.ndim == 0 or x0.shape[-1] != n:
+            raise ValueError(f"x0 has shape {x0.shape}; {f.name} has {n} states, so x0 is (..., {n})")
+        batch = x0.shape[:-1]
+        p_batch = field.p.shape[:-1]
+        if p_batch and p_batch != batch:
+            raise ValueError(f"p has batch shape {p_batch}; it must be () or x0's batch shape {batch}")
     t0 = jnp.asarray(t0, x0.dtype)
     dt = jnp.asarray(dt, x0.dtype)
+    return _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, throw, batch)
+
+
+@eqx.filter_jit
+def _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, throw, batch):
+    if not batch:
+        xs, failure = _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every)
+    else:
+        flat = x0.reshape(-1, x0.shape[-1])
+        x1_flat = None if x1 is None else x1.reshape(flat.shape)
+        p_axis = 0 if field.p.ndim > 1 else None
+        p_flat = field.p.reshape(-1, field.p.shape[-1]) if p_axis == 0 else field.p
+
+        def one(x0_i, x1_i, p_i):
+            return _trajectory(integrator, dataclasses.replace(field, p=p_i), x0_i, x1_i, t0, dt, n_steps, save_every)
+
+        x1_axis = None if x1 is None else 0
+        xs, failure = jax.vmap(one, in_axes=(0, x1_axis, p_axis))(flat, x1_flat, p_flat)
+        xs = xs.reshape(*batch, *xs.shape[1:])
+    if throw:
+        message = (
+            f"{integrator.name}: Newton's method did not converge in an implicit step; "
+            "try a smaller dt (or throw=False to keep the trajectory up to the failure)"
+        )
+        return eqx.error_if(xs, jnp.any(failure >= 0), message)
+    return xs
+
+
+def _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every):
+    """All saved states, and the index of the first failed step (−1 if none)."""
 
     def advance(carry, k):
-        x, state = carry
-        x_next, state = integrator.step(f, t0 + k * dt, x, state, dt)
-        return (x_next, state), x_next
+        x, state, failure = carry
+        x_next, state, failed = integrator.step(field, t0 + k * dt, x, state, dt)
+        failure = jnp.where((failure < 0) & failed, k.astype(failure.dtype), failure)
+        return (x_next, state, failure), None
 
-    state = integrator.init(f, t0, x0, dt)
-    _, xs = jax.lax.scan(advance, (x0, state), jnp.arange(n_steps, dtype=x0.dtype))
-    return jnp.concatenate([x0[None], xs])
+    def block(carry, start):
+        carry, _ = jax.lax.scan(advance, carry, start + jnp.arange(save_every, dtype=x0.dtype))
+        return carry, carry[0]
+
+    state = integrator.init(field, t0, x0, dt, x1)
+    starts = save_every * jnp.arange(n_steps // save_every, dtype=x0.dtype)
+    (_, _, failure), xs = jax.lax.scan(block, (x0, state, jnp.asarray(-1)), starts)
+    xs = jnp.concatenate([x0[None], xs])
+    saved_steps = save_every * jnp.arange(xs.shape[0])
+    failed_rows = (failure >= 0) & (saved_steps > failure)
+    xs = jnp.where(failed_rows.reshape(-1, *(1,) * x0.ndim), jnp.nan, xs)
+    return xs, failure

@@ -1,60 +1,54 @@
-"""The integrator interface: a method is data (its coefficients) plus a JAX step."""
+"""The integrator interface: a method is data (its coefficients) plus a JAX step.
+
+Every method also knows its exact characteristic polynomial P(ζ, z): applied to
+x' = λx with z = hλ, its iterates are combinations of ζⁿ over the roots ζ of P.
+For a one-step method P = ζ·Q(z) − N(z) with R = N/Q its stability function.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import sympy as sp
 
-from ._tableau import ButcherTableau
+from ._field import AbstractVectorField
 
-VectorField = Callable[[Any, jax.Array], jax.Array]
+ZETA = sp.Symbol("ζ")
+Z = sp.Symbol("z")
 
 
 class AbstractIntegrator(eqx.Module):
     """A fixed-step method for x' = f(t, x).
 
-    `init` builds what the method carries between steps (None for one-step
-    methods); `step` advances one step of size h. Both are pure JAX.
+    `init` builds what the method carries between steps; `step` advances one step
+    of size h and says whether it failed (an implicit solve that did not converge).
+    Both are pure JAX, so an integrator composes with `jit`, `vmap` and `grad`.
     """
 
     name: ClassVar[str]
     order: ClassVar[int]
 
-    def init(self, f: VectorField, t0: Any, x0: jax.Array, h: Any) -> Any:
-        return None
+    @abc.abstractmethod
+    def init(self, field: AbstractVectorField, t0: Any, x0: jax.Array, h: Any, x1: jax.Array | None = None) -> Any:
+        """What the first step needs besides x0 (`x1`: the second starting value of a two-step method)."""
 
     @abc.abstractmethod
-    def step(self, f: VectorField, t: Any, x: jax.Array, state: Any, h: Any) -> tuple[jax.Array, Any]:
-        """`(x_{n+1}, state)` from `x_n` at time `t`."""
+    def step(
+        self, field: AbstractVectorField, t: Any, x: jax.Array, state: Any, h: Any
+    ) -> tuple[jax.Array, Any, jax.Array]:
+        """`(x_{n+1}, state, failed)` from `x_n` at time `t`."""
+
+    @abc.abstractmethod
+    def characteristic_polynomial(self) -> sp.Expr:
+        """The exact P(ζ, z) whose roots in ζ are the method's multipliers on x' = λx, z = hλ."""
 
     @abc.abstractmethod
     def stability_function(self) -> sp.Expr:
-        """The exact R(z) with x_{n+1} = R(hλ) x_n on x' = λx."""
+        """R(z) for one-step methods; the characteristic polynomial P(ζ, z) for multistep ones."""
 
-
-class AbstractExplicitRungeKutta(AbstractIntegrator):
-    """An explicit Runge-Kutta method given by its Butcher tableau."""
-
-    tableau: ClassVar[ButcherTableau]
-
-    def __check_init__(self) -> None:
-        if not self.tableau.explicit:
-            raise ValueError(f"{type(self).__name__}: an explicit method needs a strictly lower triangular a")
-
-    def step(self, f: VectorField, t: Any, x: jax.Array, state: Any, h: Any) -> tuple[jax.Array, Any]:
-        a, b, c = self.tableau.numeric
-        slopes: list[jax.Array] = []
-        for i in range(self.tableau.stages):  # stages, not time steps: unrolled at trace time
-            increment = sum((a[i, j] * k for j, k in enumerate(slopes) if a[i, j] != 0), jnp.zeros_like(x))
-            slopes.append(f(t + c[i] * h, x + h * increment))
-        update = sum((b[i] * k for i, k in enumerate(slopes) if b[i] != 0), jnp.zeros_like(x))
-        return x + h * update, state
-
-    def stability_function(self) -> sp.Expr:
-        return self.tableau.stability_function()
+    def characteristic_roots(self) -> list[sp.Expr]:
+        """The multipliers ζ(z): [R(z)] for a one-step method, the principal and parasitic roots otherwise."""
+        return sp.solve(self.characteristic_polynomial(), ZETA)

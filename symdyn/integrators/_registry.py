@@ -5,9 +5,25 @@ from __future__ import annotations
 import difflib
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
+from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrator import AbstractIntegrator
+from ._leapfrog import Leapfrog
 
-_INTEGRATORS: dict[str, type[AbstractIntegrator]] = {cls.name: cls for cls in (Euler, Heun, Midpoint, Rk3, Rk4)}
+_INTEGRATORS: dict[str, type[AbstractIntegrator]] = {
+    cls.name: cls
+    for cls in (
+        Euler,
+        Heun,
+        Midpoint,
+        Rk3,
+        Rk4,
+        ImplicitEuler,
+        ImplicitMidpoint,
+        Trapezoid,
+        GaussLegendre4,
+        Leapfrog,
+    )
+}
 
 
 def available() -> tuple[str, ...]:

@@ -51,13 +51,6 @@ class LoweredModel(eqx.Module):
     p: jax.Array | None
     x0: jax.Array | None
 
-    def vector_field(self, p: jax.Array | None = None) -> Callable:
-        """`f(t, x)`: the right-hand side at parameters `p` (default: the model's)."""
-        params = self.p if p is None else p
-        if params is None:
-            raise ValueError(f"{self.name}: a parameter has no default; pass p (in order {self.parameter_names})")
-        return lambda t, x: self.rhs(t, x, params)
-
 
 def _dtype(dtype: Any) -> np.dtype:
     if dtype is None:
