@@ -34,6 +34,7 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/lorenz_pipeline.py
 	$(BIN)/python benchmarks/integrate.py
+	$(BIN)/python benchmarks/smnn.py
 
 # the figures of docs/: the demonstrations and two commands
 figures: $(INSTALLED)
@@ -42,6 +43,7 @@ figures: $(INSTALLED)
 	$(BIN)/python examples/lotka_volterra_artifacts.py --out docs/figures
 	$(BIN)/symdyn stability euler rk3 rk4 implicit_euler implicit_midpoint leapfrog --plot docs/figures/stability_regions.png
 	$(BIN)/symdyn audit examples/damped_oscillator.sdyn --method euler --h 1 --steps 20 --plot docs/figures/audit_euler.png
+	$(BIN)/python examples/smnn_validation.py --out docs/figures
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -123,7 +123,8 @@ def test_damped_oscillator_has_the_seed_eigenvalues():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "script", ["damped_oscillator_artifacts.py", "leapfrog_parasitic.py", "lotka_volterra_artifacts.py"]
+    "script",
+    ["damped_oscillator_artifacts.py", "leapfrog_parasitic.py", "lotka_volterra_artifacts.py", "smnn_validation.py"],
 )
 def test_demonstration_scripts_run_and_write_their_figures(script, tmp_path):
     result = subprocess.run(

@@ -2,5 +2,15 @@
 
 from ._codegen import GeneratedModule, generate_module
 from ._lowered import LoweredModel, lower_model
+from ._source import SymbolTable, compile_module, function_source, module_source
 
-__all__ = ["GeneratedModule", "LoweredModel", "generate_module", "lower_model"]
+__all__ = [
+    "GeneratedModule",
+    "LoweredModel",
+    "SymbolTable",
+    "compile_module",
+    "function_source",
+    "generate_module",
+    "lower_model",
+    "module_source",
+]

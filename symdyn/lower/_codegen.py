@@ -8,26 +8,12 @@ composes with `jit`, `vmap` and `grad`. `symdyn codegen FILE` prints this source
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
 from ..model import Model
-from ._printer import JaxPrinter, python_name
-
-_HELPERS = '''
-
-def _stack(entries, like):
-    """The entries broadcast to the batch shape of `like` and stacked on a new last axis."""
-    entries = [jnp.asarray(e, like.dtype) if isinstance(e, (int, float)) else e for e in entries]
-    return jnp.stack(jnp.broadcast_arrays(like, *entries)[1:], axis=-1)
-
-
-def _matrix(rows, like):
-    """Rows of entries as a (..., n, m) matrix, stacked row by row (which XLA fuses better)."""
-    return jnp.stack(jnp.broadcast_arrays(*(_stack(row, like) for row in rows)), axis=-2)
-'''
+from ._source import SymbolTable, function_source, module_source
 
 
 @dataclass(frozen=True)
@@ -40,65 +26,6 @@ class GeneratedModule:
     observed_names: tuple[str, ...]
     conserved_names: tuple[str, ...]
     has_initial: bool
-
-
-class _Names:
-    """Python names for the symbols of one model, and the lines that unpack them from arrays."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.of: dict[sp.Symbol, sp.Symbol] = {}
-        self.unpack: dict[sp.Symbol, str] = {}
-
-    def add(self, symbol: sp.Symbol, source: str, name: str | None = None) -> None:
-        name = python_name(name or symbol.name, self.taken)
-        self.of[symbol] = sp.Symbol(name)
-        self.unpack[self.of[symbol]] = source
-
-
-def _shared_subexpressions(exprs: list[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
-    """SymPy's CSE, with one-operation temporaries (`-y`, `x*y`) put back inline for readability."""
-    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_t"), order="none")
-    rename: dict[sp.Symbol, sp.Expr] = {}
-    kept = []
-    for symbol, expr in replacements:
-        expr = expr.xreplace(rename)
-        if sp.count_ops(expr) <= 1:
-            rename[symbol] = expr
-        else:
-            rename[symbol] = sp.Symbol(f"_c{len(kept)}")
-            kept.append((rename[symbol], expr))
-    return kept, [e.xreplace(rename) for e in reduced]
-
-
-def _function(
-    name: str,
-    arguments: str,
-    doc: str,
-    outputs: Sequence[sp.Expr] | Sequence[Sequence[sp.Expr]],
-    names: _Names,
-    like: str,
-) -> str:
-    is_matrix = bool(outputs) and isinstance(outputs[0], (list, tuple))
-    flat = [e for row in outputs for e in row] if is_matrix else list(outputs)
-    flat = [sp.sympify(e).xreplace(names.of) for e in flat]
-    replacements, reduced = _shared_subexpressions(flat)
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in replacements))
-    printer = JaxPrinter()
-    lines = [f"def {name}({arguments}):", f'    """{doc}"""']
-    lines += [f"    {s.name} = {source}" for s, source in names.unpack.items() if s in used]
-    lines += [f"    {s.name} = {printer.doprint(e)}" for s, e in replacements]
-    entries = [printer.doprint(e) for e in reduced]
-    if is_matrix:
-        width = len(outputs[0])
-        rows = [entries[i : i + width] for i in range(0, len(entries), width)]
-        body = ",\n".join(f"        [{', '.join(row)}]" for row in rows)
-        lines.append(f"    return _matrix([\n{body},\n    ], {like})")
-    elif entries:
-        lines.append(f"    return _stack([{', '.join(entries)}], {like})")
-    else:
-        lines.append(f"    return jnp.zeros({like}.shape + (0,), {like}.dtype)")
-    return "\n".join(lines)
 
 
 def generate_module(model: Model) -> GeneratedModule:
@@ -114,7 +41,7 @@ def generate_module(model: Model) -> GeneratedModule:
     coefficients = [p.symbol for p in model.parameters] + [u.symbol for u in model.unknowns]
     direction = model.direction()
 
-    names = _Names()
+    names = SymbolTable()
     names.add(model.time, "_t")
     for i, symbol in enumerate(vector):
         names.add(symbol, f"_x[..., {i}]")
@@ -135,8 +62,8 @@ def generate_module(model: Model) -> GeneratedModule:
 
     state_list = ", ".join(s.name for s in vector)
     functions = [
-        _function("rhs", "_t, _x, _p", f"D({state_list}) of {model.name}.", rhs, names, "_x[..., 0]"),
-        _function(
+        function_source("rhs", "_t, _x, _p", f"D({state_list}) of {model.name}.", rhs, names, "_x[..., 0]"),
+        function_source(
             "jac",
             "_t, _x, _p",
             "The exact Jacobian of rhs, (..., n, n).",
@@ -144,17 +71,17 @@ def generate_module(model: Model) -> GeneratedModule:
             names,
             "_x[..., 0]",
         ),
-        _function(
+        function_source(
             "jvp", "_t, _x, _p, _v", "The exact Jacobian of rhs times _v, without forming it.", jvp, names, "_x[..., 0]"
         ),
-        _function("observed", "_t, _x, _p", "The @observed quantities.", observed, names, "_x[..., 0]"),
-        _function("conserved", "_t, _x, _p", "The @conserved quantities.", conserved, names, "_x[..., 0]"),
+        function_source("observed", "_t, _x, _p", "The @observed quantities.", observed, names, "_x[..., 0]"),
+        function_source("conserved", "_t, _x, _p", "The @conserved quantities.", conserved, names, "_x[..., 0]"),
     ]
     has_initial = all(value is not None for value in initial)
     if has_initial:
         values = [exact(value) for value in initial]
         functions.append(
-            _function(
+            function_source(
                 "initial",
                 "_p",
                 "The initial state, from the parameters.",
@@ -164,22 +91,12 @@ def generate_module(model: Model) -> GeneratedModule:
             )
         )
 
-    body = "\n\n\n".join(functions)
-    imports = "import jax.numpy as jnp\n" + ("import jax.scipy.special\n" if "jax.scipy" in body else "")
-    source = "\n".join(
-        [
-            f'"""{model.name}, lowered by symdyn{f" from {model.filename}" if model.filename else ""}.',
-            "",
-            f"x = ({state_list})",
-            f"p = ({', '.join(s.name for s in coefficients)})",
-            '"""',
-            "",
-            imports + _HELPERS,
-            "",
-            body,
-            "",
-        ]
+    origin = f" from {model.filename}" if model.filename else ""
+    docstring = (
+        f"{model.name}, lowered by symdyn{origin}.\n\n"
+        f"x = ({state_list})\np = ({', '.join(s.name for s in coefficients)})\n"
     )
+    source = module_source(docstring, functions)
     return GeneratedModule(
         source=source,
         state_names=tuple(s.name for s in vector),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import linecache
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from ..model import Model
 from ._codegen import generate_module
+from ._source import compile_module
 
 
 class LoweredModel(eqx.Module):
@@ -67,10 +67,7 @@ def lower_model(model: Model, dtype: Any = None) -> LoweredModel:
     """Generate, compile and wrap the JAX functions of `model` (see `Model.lower`)."""
     dtype = _dtype(dtype)
     module = generate_module(model)
-    filename = f"<symdyn {model.name}>"
-    linecache.cache[filename] = (len(module.source), None, module.source.splitlines(True), filename)
-    namespace: dict[str, Any] = {}
-    exec(compile(module.source, filename, "exec"), namespace)  # our generated code, not user text
+    namespace = compile_module(module.source, model.name)
 
     defaults = model.defaults
     values = [defaults.get(p.symbol) for p in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]

@@ -89,7 +89,7 @@ class _Builder:
             domain=domain,
             boundary_conditions=boundary,
             system=system,
-            filename=self.source.filename,
+            source=self.source,
         )
 
     # --- declarations

@@ -80,7 +80,14 @@ class FirstOrderSystem:
 
 
 def _register(jets: dict[sp.Symbol, Jet], jet: Jet) -> sp.Symbol:
-    symbol = real_symbol(jet_name(jet.state, jet.time_order, jet.space))
+    """The symbol of `jet`, registered; a name another jet holds gets a further mark.
+
+    In a first-order model the state `xˍt` and the derivative D(x) would share a name.
+    """
+    name = jet_name(jet.state, jet.time_order, jet.space)
+    while jets.get(real_symbol(name), jet) != jet:
+        name += JET_MARK
+    symbol = real_symbol(name)
     jets.setdefault(symbol, jet)
     return symbol
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from .._errors import Source
 from ._components import (
     BoundaryCondition,
     Constant,
@@ -73,7 +74,12 @@ class Model:
     domain: tuple[Coordinate, ...]
     boundary_conditions: tuple[BoundaryCondition, ...]
     system: FirstOrderSystem = field(compare=False, repr=False)
-    filename: str | None = field(default=None, compare=False, repr=False)
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def filename(self) -> str | None:
+        """The file the model was read from, if any."""
+        return self.source.filename if self.source is not None else None
 
     # --- what the model is
     @property

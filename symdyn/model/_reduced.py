@@ -49,5 +49,5 @@ def first_order_model(model: Model) -> Model:
             BoundaryCondition(b.coordinate, b.at, rewrite(b.lhs), rewrite(b.rhs), b.span)
             for b in model.boundary_conditions
         ),
-        system=reduce_to_first_order(states, equations, Source("", model.filename)),
+        system=reduce_to_first_order(states, equations, model.source or Source("")),
     )

@@ -1,0 +1,218 @@
+"""S-MNN: block solvers against dense solves, analytic gradients against autodiff and finite differences."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import EXAMPLES, model_text
+
+import symdyn
+from symdyn import smnn
+from symdyn.integrators import integrate
+
+METHODS = ("sequential", "parallel")
+
+
+def random_problem(key, batch=3, times=17, equations=2, variables=2, order=2, initial=(2, 1), dtype=jnp.float64):
+    """Random coefficients with steps near 1/2: a normal matrix of moderate condition."""
+    keys = jax.random.split(key, 4)
+    c = jax.random.normal(keys[0], (batch, times, equations, variables, order + 1), dtype)
+    d = jax.random.normal(keys[1], (batch, times, equations), dtype)
+    u = jax.random.normal(keys[2], (batch, initial[0], variables, initial[1] + 1), dtype)
+    s = jax.random.uniform(keys[3], (batch, times - 1), dtype, 0.3, 0.6)
+    return c, d, u, s
+
+
+def relative(a, b):
+    return float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(b)))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("times", [2, 3, 5, 16, 17])
+def test_block_solvers_match_the_dense_least_squares(key, method, times):
+    c, d, u, s = random_problem(key, times=times)
+    weights = (1.3, 0.7, 1.1)
+    expected = smnn.dense_solve(c, d, u, s, weights=weights)
+    assert relative(smnn.solve(c, d, u, s, weights=weights, method=method), expected) < 1e-9
+
+
+@pytest.mark.parametrize("times", [1000, 1025])
+def test_parallel_agrees_with_sequential_to_1e_10(times):
+    """A damped oscillator as two first-order variables, R = 2, steps of 0.02."""
+    c = jnp.zeros((2, 1, 2, 2, 3)).at[:, :, 0, 0, 1].set(1.0).at[:, :, 0, 1, 0].set(-1.0)
+    c = c.at[:, :, 1, 1, 1].set(1.0).at[:, :, 1, 1, 0].set(jnp.array([0.4, 0.1])[:, None]).at[:, :, 1, 0, 0].set(4.0)
+    u = jnp.array([[[[1.0], [0.0]]], [[[0.5], [1.0]]]])
+    s = jnp.full((2, times - 1), 0.02)
+    sequential = smnn.solve(c, jnp.zeros((2, 1, 2)), u, s, method="sequential")
+    parallel = smnn.solve(c, jnp.zeros((2, 1, 2)), u, s, method="parallel")
+    assert sequential.shape == (2, times, 2, 3)
+    assert relative(parallel, sequential) < 1e-10
+
+
+def test_exponential_decay_against_its_closed_form():
+    times = 1000
+    c = jnp.zeros((1, 1, 1, 1, 4)).at[..., 0].set(1.0).at[..., 1].set(1.0)  # y' + y = 0, time-constant
+    steps = jnp.full((1, times - 1), 0.01)
+    y = smnn.solve(c, jnp.zeros((1, 1, 1)), jnp.ones((1, 1, 1, 1)), steps, method="sequential")
+    t = 0.01 * np.arange(times)
+    np.testing.assert_allclose(y[0, :, 0, 0], np.exp(-t), atol=1e-9)
+    np.testing.assert_allclose(y[0, :, 0, 1], -np.exp(-t), atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
+    c, d, u, s = random_problem(key, times=9)
+    weights = (1.0, 2.0, 0.5)
+    target = jax.random.normal(jax.random.PRNGKey(7), (3, 9, 2, 3))
+
+    def loss(solver, c, d, u, s):
+        return jnp.sum(jnp.sin(solver(c, d, u, s, weights=weights)) * target)
+
+    ours = jax.grad(lambda *a: loss(lambda *b, **k: smnn.solve(*b, **k, method=method), *a), argnums=(0, 1, 2, 3))
+    dense = jax.grad(lambda *a: loss(smnn.dense_solve, *a), argnums=(0, 1, 2, 3))
+    for name, g, h in zip("cdus", ours(c, d, u, s), dense(c, d, u, s)):
+        assert relative(g, h) < 1e-7, name
+
+
+def test_gradients_match_finite_differences(key):
+    c, d, u, s = random_problem(key, batch=1, times=12)
+
+    def loss(s):
+        return jnp.sum(smnn.solve(c, d, u, s, method="sequential") ** 2)
+
+    gradient = jax.grad(loss)(s)
+    for i in (0, 5, 10):
+        e = jnp.zeros_like(s).at[0, i].set(1e-6)
+        finite = (loss(s + e) - loss(s - e)) / 2e-6
+        assert float(gradient[0, i]) == pytest.approx(float(finite), rel=1e-5)
+
+
+def test_float32_solves_close_to_float64(key):
+    c, d, u, s = random_problem(key, times=200)
+    exact = smnn.solve(c, d, u, s, method="sequential")
+    for method in METHODS:
+        single = smnn.solve(*(a.astype(jnp.float32) for a in (c, d, u, s)), method=method)
+        assert single.dtype == jnp.float32
+        assert relative(single.astype(jnp.float64), exact) < 1e-3
+
+
+def test_float32_at_long_sequences_for_both_solvers():
+    """y' + y = sin t over T = 10⁴ points: float32 within 1e-2 of float64 (a scan or a reduction tree alike)."""
+    times = 10_000
+    c = jnp.zeros((1, 1, 1, 1, 3)).at[..., 0].set(1.0).at[..., 1].set(1.0)
+    d = jnp.sin(0.01 * jnp.arange(times))[None, :, None]
+    u, s = jnp.zeros((1, 1, 1, 1)), jnp.full((1, times - 1), 0.01)
+    exact = smnn.solve(c, d, u, s, method="sequential")
+    for method in METHODS:
+        single = smnn.solve(*(a.astype(jnp.float32) for a in (c, d, u, s)), method=method)
+        assert relative(single[..., 0].astype(jnp.float64), exact[..., 0]) < 1e-2, method
+
+
+def test_auto_picks_a_solver_by_shape():
+    from symdyn.smnn._problem import Dimensions
+
+    one = Dimensions(1, 1000, 1, 1, 2, 1, 0)
+    many = Dimensions(512, 1000, 1, 1, 2, 1, 0)
+    short = Dimensions(1, 100, 1, 1, 2, 1, 0)
+    assert (smnn.choose_method(one), smnn.choose_method(many), smnn.choose_method(short)) == (
+        "parallel",
+        "sequential",
+        "sequential",
+    )
+
+
+def test_time_constant_coefficients_broadcast(key):
+    c, d, u, s = random_problem(key, times=10)
+    constant = c[:, :1]
+    full = jnp.broadcast_to(constant, c.shape)
+    np.testing.assert_allclose(smnn.solve(constant, d, u, s), smnn.solve(full, d, u, s), rtol=1e-13)
+
+
+def test_shape_errors_name_the_argument(key):
+    c, d, u, s = random_problem(key, times=10)
+    with pytest.raises(ValueError, match=r"c has 4 dimensions, shape \(3, 10, 2, 2\); expected \(B, T, Q, V, R\+1\)"):
+        smnn.solve(c[..., 0], d, u, s)
+    with pytest.raises(ValueError, match=r"d has shape \(3, 7, 2\); expected \(B, T, Q\) = \(3, 10, 2\)"):
+        smnn.solve(c, d[:, :7], u, s)
+    with pytest.raises(ValueError, match="u gives derivatives up to R_init = 4, above c's order R = 2"):
+        smnn.solve(c, d, jnp.zeros((3, 1, 2, 5)), s)
+    with pytest.raises(ValueError, match="method must be"):
+        smnn.solve(c, d, u, s, method="fast")
+
+
+def test_mnn_dense_baseline_solves_a_decay():
+    times = 200
+    c = jnp.zeros((1, times, 1, 1, 3)).at[..., 0].set(1.0).at[..., 1].set(1.0)
+    y = smnn.mnn_dense_solve(c, jnp.zeros((1, times, 1)), jnp.ones((1, 1, 1, 1)), jnp.full((1, times - 1), 0.01))
+    t = 0.01 * np.arange(times)
+    assert float(jnp.max(jnp.abs(y[0, :, 0, 0] - np.exp(-t)))) < 1e-3
+
+
+def test_template_of_a_linear_model(key):
+    model = symdyn.load(EXAMPLES / "damped_harmonic_oscillator.sdyn")
+    grid = jnp.linspace(0.0, 1.0, 11)
+    tpl = smnn.template(model, grid)
+    c, d, u, s = tpl()
+    assert (c.shape, d.shape, u.shape, s.shape) == ((1, 11, 1, 1, 3), (1, 11, 1), (1, 1, 1, 2), (1, 10))
+    np.testing.assert_allclose(c[0, 0, 0, 0], [4.5, 0.43, 1.0])  # c₀ y + c₁ y' + y'' = 0
+    np.testing.assert_allclose(u[0, 0, 0], [0.12, 0.043])
+    np.testing.assert_allclose(s, 0.1)
+
+
+def test_template_with_time_dependent_coefficients_and_unknowns():
+    model = symdyn.parse(model_text("@unknowns k = 1/2", "@variables y(t) = 1", "D(y) ~ -k*(1 + t)*y + sin(t)"))
+    grid = jnp.linspace(0.0, 2.0, 201)
+    tpl = smnn.template(model, grid, order=3)
+    c, d, _, _ = tpl(jnp.array([0.5]))
+    np.testing.assert_allclose(c[0, :, 0, 0, 0], 0.5 * (1 + grid), rtol=1e-14)
+    np.testing.assert_allclose(d[0, :, 0], np.sin(grid), atol=1e-15)
+    # the exact solution of y' = -k(1+t)y + sin t, by a fine RK4 of the same model, for k = 1/2
+    low = model.lower(dtype=jnp.float64)
+    reference = integrate(low, low.x0, 0.0, 0.001, 2000, save_every=10)
+    np.testing.assert_allclose(tpl.solve(method="sequential")[0, :, 0, 0], reference[:, 0], atol=1e-8)
+
+    def loss(p):
+        return jnp.sum(tpl.solve(p, method="sequential")[0, :, 0, 0] ** 2)
+
+    gradient = jax.grad(loss)(jnp.array([0.5]))
+    finite = (loss(jnp.array([0.5 + 1e-6])) - loss(jnp.array([0.5 - 1e-6]))) / 2e-6
+    assert float(gradient[0]) == pytest.approx(float(finite), rel=1e-6)
+    batch = tpl.solve(jnp.array([[0.5], [1.0]]))
+    assert batch.shape == (2, 201, 1, 4)
+
+
+def test_template_of_a_nonlinear_model_names_the_term():
+    text = model_text("@parameters a = 1", "@variables x(t) = 1  y(t) = 1", "D(x) ~ -a*x", "D(y) ~ x*y - y")
+    model = symdyn.parse(text, filename="nonlinear.sdyn")
+    with pytest.raises(symdyn.SymdynSemanticError) as caught:
+        smnn.template(model, jnp.linspace(0, 1, 5))
+    error = caught.value
+    assert error.message == "S-MNN solves linear ODEs: the term `-x*y` is not linear in the states"
+    assert (error.line, error.column) == (5, 5)
+    assert "@unknowns" in error.hint
+    with pytest.raises(ValueError, match="is a PDE"):
+        smnn.template(symdyn.load(EXAMPLES / "kdv.sdyn"), jnp.linspace(0, 1, 5))
+
+
+PAPER_TABLE_3 = {  # S-MNN rows of Chen et al., Table 3: relative MSE of y, y', y''
+    "rc_circuit": (4.8e-12, 4.8e-12, 2.2e-07),
+    "population_growth": (9.4e-12, 9.4e-12, 9.6e-08),
+    "language_death": (2.6e-11, 2.6e-11, 7.1e-07),
+    "harmonic_oscillator": (9.5e-08, 7.7e-08, 5.1e-07),
+    "damped_harmonic_oscillator": (2.1e-07, 2.3e-07, 4.0e-07),
+    "third_order": (1.0e-09, 6.8e-10, 4.3e-09),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_TABLE_3))
+def test_validation_meets_the_papers_table_3(name):
+    model = symdyn.load(EXAMPLES / f"{name}.sdyn")
+    grid = 0.01 * np.arange(1000)
+    y = np.asarray(smnn.template(model.first_order(), grid, order=3).solve(method="sequential")[0, :, 0])
+    exact = model.observed[0].expression.xreplace(model.defaults)
+    for k, bound in enumerate(PAPER_TABLE_3[name]):
+        truth = np.broadcast_to(sp.lambdify(model.time, sp.diff(exact, model.time, k), "numpy")(grid), grid.shape)
+        assert np.mean((y[:, k] - truth) ** 2) / np.var(truth) <= bound, k
