@@ -35,6 +35,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/lorenz_pipeline.py
 	$(BIN)/python benchmarks/integrate.py
 	$(BIN)/python benchmarks/smnn.py
+	$(BIN)/python benchmarks/discovery.py
 
 # the figures of docs/: the demonstrations and two commands
 figures: $(INSTALLED)
@@ -44,6 +45,7 @@ figures: $(INSTALLED)
 	$(BIN)/symdyn stability euler rk3 rk4 implicit_euler implicit_midpoint leapfrog --plot docs/figures/stability_regions.png
 	$(BIN)/symdyn audit examples/damped_oscillator.sdyn --method euler --h 1 --steps 20 --plot docs/figures/audit_euler.png
 	$(BIN)/python examples/smnn_validation.py --out docs/figures
+	$(BIN)/python examples/lorenz_discovery.py --out docs/figures
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -128,3 +128,42 @@ def time_reference(module: ModuleType, systems: int, times: int, repeats: int = 
         _forward_backward(module, inputs, weight)
         best = min(best, time.perf_counter() - start)
     return best, _peak_bytes(module, inputs, weight)
+
+
+def time_reference_discovery_step(module: ModuleType, data, batch: int, times: int, repeats: int = 20) -> float:
+    """One Lorenz discovery step of the reference: the template's terms on a batch of chunks, `ode_forward`
+    (V = 1 per state, R = 2, T_init = 1), the trajectory MSE, backward and an Adam update of a₁..a₇.
+
+    `data` is the (N, 3) float64 trajectory; chunks start at random points. Returns the mean seconds per step
+    after two warm-up steps.
+    """
+    import torch
+
+    torch.set_num_threads(THREADS)
+    x_all = torch.as_tensor(data)
+    a = torch.zeros(7, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.Adam([a], lr=0.1)
+    coefficients = torch.zeros(1, 1, 1, 1, 3, dtype=torch.float64)
+    coefficients[..., 1] = 1.0
+    steps = torch.full((1, times - 1), STEP, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
+
+    def step():
+        starts = torch.randint(0, x_all.shape[0] - times + 1, (batch,), generator=generator)
+        chunk = x_all[starts[:, None] + torch.arange(times)]  # (B, T, 3)
+        x, y, z = chunk.unbind(-1)
+        rhs = torch.stack([a[0] * x + a[1] * y, a[2] * x + a[3] * y + a[4] * x * z, a[5] * z + a[6] * x * y], -1)
+        d = rhs.transpose(1, 2).reshape(batch * 3, times, 1)
+        u = chunk[:, 0, :].reshape(batch * 3, 1, 1, 1)
+        solution = module.ode_forward(coefficients, d, u, steps)[..., 0, 0].reshape(batch, 3, times)
+        loss = (solution.transpose(1, 2) - chunk).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    step()
+    step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - start) / repeats

@@ -137,3 +137,43 @@ def plot_audit(report, names: Sequence[str], path: str | os.PathLike) -> None:
     right.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_discovery(
+    t: np.ndarray,
+    data: np.ndarray,
+    simulated: np.ndarray,
+    names: Sequence[str],
+    losses: np.ndarray,
+    path: str | os.PathLike,
+    title: str = "",
+) -> None:
+    """The data against the discovered model run from the same start (left) and the loss per Adam step (right)."""
+    plt = _pyplot()
+    shown = min(len(names), 6)
+    fig = plt.figure(figsize=(11 if losses.size else 8, max(3.0, 1.6 * shown)), constrained_layout=True)
+    grid = fig.add_gridspec(shown, 2 if losses.size else 1, width_ratios=(1.4, 1) if losses.size else None)
+    for i in range(shown):
+        ax = fig.add_subplot(grid[i, 0])
+        ax.plot(t, data[:, i], lw=1.6, color="0.7", label="data")
+        ax.plot(t, simulated[:, i], lw=0.9, color=f"C{i}", label="discovered model")
+        ax.set_ylabel(names[i])
+        ax.grid(alpha=0.3)
+        if i == 0:
+            ax.legend(loc="upper right", fontsize="small")
+        if i < shown - 1:
+            ax.tick_params(labelbottom=False)
+    ax.set_xlabel("t")
+    if losses.size:
+        ax = fig.add_subplot(grid[:, 1])
+        ax.semilogy(np.arange(1, losses.size + 1), losses, lw=0.8)
+        window = max(1, losses.size // 50)
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.semilogy(np.arange(window, losses.size + 1), smooth, lw=1.6, color="C3", label=f"mean of {window}")
+        ax.set_xlabel("Adam step")
+        ax.set_ylabel("trajectory loss (scaled)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

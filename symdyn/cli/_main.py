@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SymdynError
-from . import _audit, _check, _codegen, _show, _simulate, _stability
+from . import _audit, _check, _codegen, _discover, _show, _simulate, _stability
 
-_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit)
+_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymdynError as error:
         print(error, file=sys.stderr)
         return 1
-    except (ValueError, TypeError, NotImplementedError) as error:
+    except (ValueError, TypeError, NotImplementedError, FloatingPointError) as error:
         print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -39,6 +39,7 @@ def solve(
     *,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     method: Method = "auto",
+    throw: bool = True,
 ) -> jax.Array:
     """Solve the linear ODE Σ_{v,r} c_{t,q,v,r} y_{t,v}^{(r)} = d_{t,q} by S-MNN least squares (Chen et al., eq. 4-9).
 
@@ -53,6 +54,8 @@ def solve(
         method: "sequential" (block Cholesky in `lax.scan`), "parallel" (block cyclic
             reduction, O(log T) depth; compiling it takes seconds on CPU) or "auto" (the
             faster for the shape and backend, see `choose_method`).
+        throw: raise when the solution is not finite (a singular normal matrix or non-finite
+            inputs); with False, return it as it is (for callers that check a loss themselves).
 
     Any axis of size 1 broadcasts: time-constant coefficients can be (B, 1, Q, V, R+1),
     a shared step (B, 1) or (1, 1).
@@ -77,6 +80,8 @@ def solve(
         raise ValueError(f"weights are (w_gov, w_init, w_smooth), not {weights!r}")
     weights = tuple(jnp.asarray(w, c.dtype) for w in weights)
     y = _solve(dims, _SOLVERS[method], c, d, u, s, weights)
+    if not throw:
+        return y
     message = (
         "S-MNN: the normal matrix is not positive definite (too few constraints for the unknowns, or non-finite inputs)"
     )

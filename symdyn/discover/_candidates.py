@@ -1,0 +1,87 @@
+"""A template model made ready to fit: its right-hand side as a JAX function of the unknowns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from ..model import Model, expression_to_text
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The unknowns of a template and how its first-order right-hand side depends on them.
+
+    Attributes:
+        template: the model with `@unknowns`.
+        state_names: the entries of its first-order state, which the data must hold.
+        unknown_names: the unknowns, in the order of the coefficient vector `a`.
+        guesses: their initial values (the model's guesses, else 0).
+        affine: whether f is affine in the unknowns (then one least-squares solve fits them).
+        terms: for each unknown, what it multiplies, as `D(y): x*z` (joined by `; ` when shared).
+        rhs: `rhs(t, x, a) -> (..., V)`, f at states x (..., V) and unknowns a (J,).
+    """
+
+    template: Model
+    state_names: tuple[str, ...]
+    unknown_names: tuple[str, ...]
+    guesses: np.ndarray
+    affine: bool
+    terms: tuple[str, ...]
+    rhs: Callable
+
+
+def candidates(template: Model) -> Candidates:
+    """Check a template for discovery and lower it.
+
+    Raises:
+        ValueError: a PDE, no `@unknowns`, or a parameter without a value.
+    """
+    if template.is_pde:
+        raise ValueError(f"{template.name} is a PDE: discovery takes ODE templates")
+    if not template.unknowns:
+        raise ValueError(
+            f"{template.name} has no @unknowns: declare the coefficients to fit (`@unknowns a₁ a₂`), "
+            "or fit a candidate library instead"
+        )
+    defaults = template.defaults
+    missing = [p.name for p in template.parameters if p.symbol not in defaults]
+    if missing:
+        raise ValueError(f"{template.name}: parameter {', '.join(missing)} has no value; give it one in the file")
+    unknowns = [u.symbol for u in template.unknowns]
+    rhs = template.rhs()
+    affine, terms = True, []
+    for symbol in unknowns:
+        where = []
+        for entry, state in zip(rhs, template.state_vector):
+            slope = sp.diff(entry, symbol)
+            if slope == 0:
+                continue
+            affine = affine and not (slope.free_symbols & set(unknowns))
+            where.append(f"D({state.name}): {expression_to_text(slope)}")
+        terms.append("; ".join(where) or "(unused)")
+    unused = [u.name for u, where in zip(template.unknowns, terms) if where == "(unused)"]
+    if unused:
+        raise ValueError(f"{template.name}: the unknown {', '.join(unused)} appears in no equation")
+
+    lowered = template.lower()
+    fixed = len(template.parameters)
+    parameters = lowered.p[:fixed]
+
+    def f(t, x, a):
+        p = jnp.concatenate([parameters.astype(a.dtype), a])
+        return lowered.rhs(t, x, p)
+
+    return Candidates(
+        template=template,
+        state_names=tuple(s.name for s in template.state_vector),
+        unknown_names=tuple(u.name for u in template.unknowns),
+        guesses=np.array([float(defaults.get(u, 0)) for u in unknowns]),
+        affine=affine,
+        terms=tuple(terms),
+        rhs=f,
+    )

@@ -1,0 +1,66 @@
+"""The sparse method: derivatives estimated from the data, sequentially thresholded least squares (SINDy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import jax.numpy as jnp
+import numpy as np
+
+from ._candidates import Candidates
+from ._data import Trajectories
+from ._derivatives import Derivative, FiniteDifference
+from ._regression import Fit, thresholded_least_squares
+
+SEGMENTS = 10
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """Sparse regression of estimated derivatives on the candidate terms (Brunton et al., 2016).
+
+    The residual of sample n and state v is (ẋ_v(t_n) − f_v(t_n, x(t_n); a)) / std(ẋ_v), with
+    ẋ from `derivative` and the terms evaluated on the (smoothed) states it returns.
+
+    Args:
+        derivative: `FiniteDifference(order)` for clean data, `SavitzkyGolay(window, degree)`
+            for noisy data (the smoothed states are then also what the terms see).
+    """
+
+    name: ClassVar[str] = "sparse"
+    derivative: Derivative = field(default_factory=FiniteDifference)
+
+    def describe(self) -> str:
+        return f"sparse regression, derivatives by {self.derivative}"
+
+    def fit(
+        self, candidates: Candidates, data: Trajectories, *, threshold: float, key, progress: bool
+    ) -> tuple[Fit, None]:
+        states, slopes = self.derivative(data.values, data.dt)
+        count = states.shape[1]
+        if states.size < candidates.guesses.size:
+            raise ValueError(
+                f"{data.origin}: {states.size} estimated derivatives cannot fit "
+                f"{candidates.guesses.size} unknowns; give more samples"
+            )
+        margin = (data.t.size - count) // 2
+        times = jnp.asarray(data.t[margin : margin + count])[None, :]
+        scale = jnp.asarray(_scale(slopes))
+        x, dx = jnp.asarray(states), jnp.asarray(slopes)
+
+        def residual(a):
+            return ((dx - candidates.rhs(times, x, a)) / scale).ravel()
+
+        segment = np.arange(count) * SEGMENTS // count
+        segments = np.broadcast_to(segment[None, :, None], states.shape).ravel()
+        fit = thresholded_least_squares(
+            residual, candidates.guesses, threshold=threshold, affine=candidates.affine, segments=segments
+        )
+        return fit, None
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    """Per-state standard deviations over samples and trajectories, never 0."""
+    scale = values.reshape(-1, values.shape[-1]).std(axis=0)
+    return np.where(scale > 0, scale, 1.0)

@@ -1,0 +1,250 @@
+"""Equation discovery: data checks, derivative estimates, libraries, thresholded fits, both methods, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES, model_text
+
+import symdyn
+from symdyn.cli import main
+from symdyn.discover import (
+    SMNN,
+    FiniteDifference,
+    PolynomialLibrary,
+    SavitzkyGolay,
+    Sparse,
+    thresholded_least_squares,
+    trajectories,
+)
+from symdyn.discover._candidates import candidates
+from symdyn.discover._smnn import _Chunks
+from symdyn.integrators import integrate
+
+TRUTH = np.array([-10, 10, 28, -1, -1, -8 / 3, 1])
+PAPER_ERRORS = np.array([3e-4, 4e-4, 8.5e-3, 3.2e-3, 3e-4, 2.7e-4, 5e-5])  # seed 004, Table 4, S-MNN
+TEMPLATE = EXAMPLES / "lorenz_template.sdyn"
+
+
+@pytest.fixture(scope="module")
+def lorenz():
+    """3,001 Lorenz samples 0.01 apart from x = y = z = 1 (RK4 at a step of 0.001)."""
+    low = symdyn.load(EXAMPLES / "lorenz.sdyn").lower()
+    xs = np.asarray(integrate(low, low.x0, 0.0, 0.001, 30_000, save_every=10))
+    return {"t": 0.01 * np.arange(xs.shape[0]), "x": xs[:, 0], "y": xs[:, 1], "z": xs[:, 2]}
+
+
+# --- data
+def test_data_from_simulate_npz_and_csv_agree(tmp_path, lorenz):
+    npz, csv = tmp_path / "lorenz.npz", tmp_path / "lorenz.csv"
+    assert main(["simulate", str(EXAMPLES / "lorenz.sdyn"), "--t-end", "1", "--dt", "0.01", "-o", str(npz)]) == 0
+    from_npz = trajectories(npz)
+    assert from_npz.names == ("x", "y", "z") and from_npz.values.shape == (1, 101, 3)
+    table = np.column_stack([from_npz.t, from_npz.values[0]])
+    np.savetxt(csv, table, delimiter=",", header="t,x,y,z", comments="", fmt="%.17g")
+    from_csv = trajectories(csv, ["z", "x"])
+    np.testing.assert_array_equal(from_csv.values[0], from_npz.values[0][:, [2, 0]])
+    assert from_csv.dt == pytest.approx(0.01)
+
+
+def test_data_takes_several_trajectories_on_one_grid():
+    t = np.linspace(0, 1, 11)
+    data = trajectories({"t": t, "x": np.ones((4, 11)), "y": np.zeros((4, 11))})
+    assert data.values.shape == (4, 11, 2)
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"t": [0, 1, 2], "x": [1, 2, 3]}, "data has no state 'y' (it has 'x')"),
+        (
+            {"t": [0, 1, 2], "x": [1, 2, 3], "yy": [1, 2, 3]},
+            "data has no state 'y' (it has 'x', 'yy'); did you mean 'yy'?",
+        ),
+        ({"x": [1, 2, 3], "y": [1, 2, 3]}, "data has no time array 't'"),
+        ({"t": [0, 2, 1], "x": [1, 2, 3], "y": [1, 2, 3]}, "'t' must increase, but t[2] = 1 follows t[1] = 2"),
+        ({"t": [0, 1, 3, 4], "x": [1, 2, 3, 4], "y": [1, 2, 3, 4]}, "'t' is not uniformly spaced"),
+        ({"t": [0, 1, 2], "x": [1, np.nan, 3], "y": [1, 2, 3]}, "state 'x' is nan at t = 1 (index 1)"),
+        ({"t": [0, 1, 2], "x": [1, 2], "y": [1, 2, 3]}, "state 'x' has shape (2,); expected (3,) or (M, 3)"),
+    ],
+)
+def test_bad_data_gets_a_message_that_names_the_fault(arrays, message):
+    with pytest.raises(ValueError) as error:
+        trajectories({k: np.asarray(v, dtype=float) for k, v in arrays.items()}, ["x", "y"])
+    assert message in str(error.value)
+
+
+def test_csv_with_a_bad_cell_names_row_and_column(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("t,x\n0,1\n0.1,oops\n")
+    with pytest.raises(ValueError, match=r"data row 2, column 'x': 'oops' is not a number"):
+        trajectories(path)
+
+
+# --- derivatives
+@pytest.mark.parametrize("order", [2, 4, 6])
+def test_central_differences_are_exact_for_polynomials_of_their_order(order):
+    t = np.linspace(0, 1, 41)
+    x = (t**order + 3 * t)[None, :, None]
+    states, slopes = FiniteDifference(order)(x, t[1] - t[0])
+    inner = t[order // 2 : t.size - order // 2]
+    np.testing.assert_allclose(states[0, :, 0], inner**order + 3 * inner, rtol=1e-12)
+    np.testing.assert_allclose(slopes[0, :, 0], order * inner ** (order - 1) + 3, rtol=1e-9, atol=1e-9)
+
+
+def test_savitzky_golay_reproduces_polynomials_and_removes_noise():
+    t = np.linspace(0, 2, 201)
+    dt = t[1] - t[0]
+    smoother = SavitzkyGolay(window=21, degree=5)
+    value, slope = smoother.weights()
+    assert value.sum() == pytest.approx(1.0) and slope.sum() == pytest.approx(0.0, abs=1e-12)
+    poly = (t**5 - 2 * t**3)[None, :, None]
+    smoothed, slopes = smoother(poly, dt)
+    inner = t[10:-10]
+    np.testing.assert_allclose(smoothed[0, :, 0], inner**5 - 2 * inner**3, atol=1e-10)
+    np.testing.assert_allclose(slopes[0, :, 0], 5 * inner**4 - 6 * inner**2, atol=1e-8)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((1, t.size, 1))
+    noisy = np.sin(3 * t)[None, :, None] + noise
+    smoothed, slopes = smoother(noisy, dt)
+    _, differences = FiniteDifference(2)(noisy, dt)
+    rms = lambda e: np.sqrt(np.mean(e**2))
+    assert rms(smoothed[0, :, 0] - np.sin(3 * inner)) < 0.6 * rms(noise)
+    unsmoothed = rms(differences[0, 9:-9, 0] - 3 * np.cos(3 * inner))
+    assert rms(slopes[0, :, 0] - 3 * np.cos(3 * inner)) < 0.3 * unsmoothed
+
+
+def test_derivative_settings_are_checked():
+    with pytest.raises(ValueError, match="order must be one of"):
+        FiniteDifference(3)
+    with pytest.raises(ValueError, match="window must be an odd int"):
+        SavitzkyGolay(window=20)
+
+
+# --- libraries and templates
+def test_polynomial_library_lists_monomials_and_makes_a_template():
+    library = PolynomialLibrary(degree=2)
+    assert library.terms(["x", "y"]) == ["1", "x", "y", "x^2", "x*y", "y^2"]
+    template = library.template(["x", "y"])
+    assert len(template.unknowns) == 12 and template.order == 1
+    equation = next(line for line in str(template).splitlines() if "D(y) ~" in line)
+    assert set(equation.split("~ ")[1].split(" + ")) == {"ξ₇", "ξ₈*x", "ξ₉*y", "ξ₁₀*x^2", "ξ₁₁*x*y", "ξ₁₂*y^2"}
+    with pytest.raises(ValueError, match="cannot name a state"):
+        library.template(["x", "temp(C)"])
+
+
+def test_candidates_report_terms_and_affinity():
+    fitted = candidates(symdyn.load(TEMPLATE))
+    assert fitted.state_names == ("x", "y", "z") and fitted.affine
+    assert fitted.terms[4] == "D(y): x*z"
+    nonlinear = candidates(symdyn.parse(model_text("@unknowns k = 1", "@variables x(t) = 1", "D(x) ~ -exp(k)*x")))
+    assert not nonlinear.affine
+    with pytest.raises(ValueError, match="has no @unknowns"):
+        candidates(symdyn.load(EXAMPLES / "lorenz.sdyn"))
+
+
+# --- the shared fit
+def test_thresholded_least_squares_removes_small_terms_and_refits():
+    rng = np.random.default_rng(1)
+    design = rng.standard_normal((400, 5))
+    truth = np.array([2.0, 0.0, -1.5, 0.0, 0.0])
+    target = design @ truth + 1e-3 * rng.standard_normal(400)
+    fit = thresholded_least_squares(
+        lambda a: design @ a - target, np.zeros(5), threshold=0.1, affine=True, segments=np.arange(400) // 40
+    )
+    np.testing.assert_array_equal(fit.active, truth != 0)
+    np.testing.assert_allclose(fit.values, truth, atol=2e-4)
+    # batch-means errors against the textbook OLS errors of independent noise
+    assert fit.standard_errors[0] == pytest.approx(1e-3 / np.sqrt(400), rel=0.6)
+
+
+def test_gauss_newton_fits_a_template_that_is_not_affine():
+    t = np.linspace(0, 2, 201)
+    data = {"t": t, "x": 2 * np.exp(-0.7 * t)}
+    template = symdyn.parse(model_text("@unknowns k = 0", "@variables x(t) = 2", "D(x) ~ -exp(k)*x"))
+    for method in (Sparse(), SMNN(steps=20, batch_size=16, sequence_length=20)):
+        found = symdyn.discover(template, data, method=method, progress=False)
+        assert np.exp(found.values[0]) == pytest.approx(0.7, rel=1e-4)
+
+
+# --- the two methods
+def test_the_fine_tuning_loss_is_the_adam_loss(lorenz):
+    """The S-MNN operator of one chunk gives the same predictions as solving every chunk."""
+    fitted = candidates(symdyn.load(TEMPLATE))
+    chunks = _Chunks.build(SMNN(max_chunks=64), fitted, trajectories(lorenz, fitted.state_names))
+    x, terms_on, t = chunks.gather(np.asarray(chunks.fine_tune_chunks))
+    a = np.array(TRUTH) + 0.1
+    by_solve = (chunks.predict(a, terms_on, t) - x) / chunks.scale
+    np.testing.assert_allclose(chunks.residual(a), np.ravel(by_solve), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", [Sparse(), SMNN(steps=50)])
+def test_lorenz_template_coefficients(lorenz, method):
+    found = symdyn.discover(TEMPLATE, lorenz, method=method, progress=False)
+    np.testing.assert_array_less(np.abs(found.values - TRUTH), PAPER_ERRORS)
+    assert found.active.all() and (found.standard_errors > 0).all()
+    if method.name == "smnn":
+        assert found.loss_history.shape == (50,) and found.loss_history[-1] < found.loss_history[0]
+
+
+@pytest.mark.parametrize("method", [Sparse(), SMNN(steps=0)])
+def test_a_library_comes_back_to_the_lorenz_terms(lorenz, method):
+    found = symdyn.discover(PolynomialLibrary(degree=2), lorenz, method=method, progress=False)
+    kept = sorted(found.terms[j] for j in np.flatnonzero(found.active))
+    assert kept == sorted(["D(x): x", "D(x): y", "D(y): x", "D(y): y", "D(y): x*z", "D(z): z", "D(z): x*y"])
+    # the library's order (by equation, then degree) is the template's: a₁ ... a₇
+    np.testing.assert_array_less(np.abs(found.values[found.active] - TRUTH), PAPER_ERRORS)
+
+
+def test_discovered_models_round_trip_and_reproduce_the_data(tmp_path, lorenz):
+    for template in (TEMPLATE, PolynomialLibrary(degree=2)):
+        found = symdyn.discover(template, lorenz, method="sparse", progress=False)
+        assert symdyn.parse(str(found.model)) == found.model
+        found.save(tmp_path / "found.sdyn")
+        loaded = symdyn.load(tmp_path / "found.sdyn")
+        assert loaded == found.model and not loaded.unknowns
+        low = loaded.lower()
+        xs = np.asarray(integrate(low, low.x0, 0.0, 0.001, 2000, save_every=10))
+        data = np.stack([lorenz[n][:201] for n in "xyz"], axis=-1)
+        assert np.abs(xs - data).max() < 1e-2 * np.abs(data).max()
+    text = (tmp_path / "found.sdyn").read_text()
+    assert text.startswith("# Discovered: sparse regression") and "D(y): x*z" in text
+
+
+def test_settings_and_templates_are_checked(lorenz):
+    with pytest.raises(ValueError, match="method must be one of 'smnn', 'sparse'"):
+        symdyn.discover(TEMPLATE, lorenz, method="sindy")
+    with pytest.raises(ValueError, match="SMNN sequence_length must be an int of at least 3"):
+        SMNN(sequence_length=2)
+    short = {k: v[:20] for k, v in lorenz.items()}
+    with pytest.raises(ValueError, match="20 samples are fewer than one chunk"):
+        symdyn.discover(TEMPLATE, short, progress=False)
+
+
+def test_a_diverging_adam_run_stops_with_a_clear_message():
+    t = np.linspace(0, 1, 101)
+    template = symdyn.parse(model_text("@unknowns k = 800", "@variables x(t) = 1", "D(x) ~ -exp(k)*x"))
+    with pytest.raises(FloatingPointError, match="the loss is (nan|inf) at Adam step 0; lower the learning rate"):
+        symdyn.discover(template, {"t": t, "x": np.exp(-t)}, method=SMNN(steps=10, batch_size=4), progress=False)
+
+
+# --- the command
+def test_discover_command_writes_a_loadable_model_and_a_plot(tmp_path, lorenz, capsys):
+    data, found, png = tmp_path / "lorenz.npz", tmp_path / "found.sdyn", tmp_path / "found.png"
+    np.savez(data, **lorenz)
+    args = ["discover", str(TEMPLATE), "--data", str(data), "-o", str(found), "--plot", str(png), "--quiet"]
+    assert main([*args, "--steps", "25"]) == 0
+    out = capsys.readouterr().out
+    assert "a₅       D(y): x*z" in out and f"discovered model -> {found}" in out
+    assert symdyn.load(found).parameters[4].name == "a₅"
+    assert png.stat().st_size > 10_000
+    assert main(["discover", "--library", "poly2", "--data", str(data), "--method", "sparse", "--quiet"]) == 0
+    assert "D(z) ~ " in capsys.readouterr().out
+
+
+def test_discover_command_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    data = tmp_path / "bad.npz"
+    np.savez(data, t=np.linspace(0, 1, 11), x=np.ones(11), Y=np.ones(11), z=np.ones(11))
+    assert main(["discover", str(TEMPLATE), "--data", str(data), "--quiet"]) == 2
+    assert "has no state 'y' (it has 'x', 'Y', 'z'); did you mean 'Y'?" in capsys.readouterr().err
+    assert main(["discover", "--data", str(data)]) == 2
+    assert "give either a TEMPLATE model file or --library polyN" in capsys.readouterr().err
