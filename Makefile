@@ -20,6 +20,7 @@ demo: $(INSTALLED)
 	mkdir -p out
 	$(BIN)/symdyn show examples/lorenz.sdyn --jacobian
 	$(BIN)/symdyn simulate examples/lorenz.sdyn --t-end 40 --dt 0.01 --method rk4 -o out/lorenz.npz --plot out/lorenz.png
+	$(BIN)/symdyn discover examples/lorenz_template.sdyn --data out/lorenz.npz -o out/lorenz_found.sdyn --plot out/lorenz_found.png
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q
