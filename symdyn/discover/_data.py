@@ -44,6 +44,12 @@ class Trajectories:
         return Trajectories(self.t, self.values[..., columns], tuple(names), self.origin)
 
 
+def spread(values: np.ndarray) -> np.ndarray:
+    """Per-state standard deviations of (..., V) values over everything but the last axis, never 0."""
+    scale = values.reshape(-1, values.shape[-1]).std(axis=0)
+    return np.where(scale > 0, scale, 1.0)
+
+
 def _missing(name: str, available: Sequence[str], origin: str) -> str:
     same_case = [a for a in available if a.casefold() == name.casefold()]
     close = same_case or difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)

@@ -17,6 +17,7 @@ import numpy as np
 
 _MAX_ROUNDS = 20
 _MAX_NEWTON = 50
+SEGMENTS = 10  # contiguous stretches of the data behind the standard errors
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ def thresholded_least_squares(
     jacobian_fn = jax.jit(jax.jacfwd(residual))
     evaluate = lambda a: (np.asarray(residual_fn(a)), np.asarray(jacobian_fn(a)))
     a = np.array(a0, dtype=np.float64)
+    if affine:  # r(a) = r(a0) + J (a - a0) with J constant: evaluate once, refit in NumPy
+        r0, jacobian0, a_ref = *evaluate(a), a.copy()
+        evaluate = lambda a: (r0 + jacobian0 @ (a - a_ref), jacobian0)
     active = np.ones(a.size, dtype=bool)
     for _ in range(_MAX_ROUNDS):
         a = _fit_active(residual_fn, evaluate, a, active, affine)

@@ -24,10 +24,9 @@ import optax
 from .._progress import ProgressBar
 from ..smnn import solve
 from ._candidates import Candidates
-from ._data import Trajectories
+from ._data import Trajectories, spread
 from ._derivatives import SavitzkyGolay
-from ._regression import Fit, thresholded_least_squares
-from ._sparse import SEGMENTS, _scale
+from ._regression import SEGMENTS, Fit, thresholded_least_squares
 
 _BLOCK = 25  # Adam steps per compiled call: the progress bar and the NaN check run between blocks
 
@@ -188,7 +187,7 @@ class _Chunks:
             x=jnp.asarray(values, dtype),
             terms_on=jnp.asarray(terms_on, dtype),
             t=jnp.asarray(t, dtype),
-            scale=jnp.asarray(_scale(values), dtype),
+            scale=jnp.asarray(spread(values), dtype),
             dt=data.dt,
             starts=starts,
             segments=np.repeat(segment, length * variables),

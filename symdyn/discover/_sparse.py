@@ -9,11 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._candidates import Candidates
-from ._data import Trajectories
+from ._data import Trajectories, spread
 from ._derivatives import Derivative, FiniteDifference
-from ._regression import Fit, thresholded_least_squares
-
-SEGMENTS = 10
+from ._regression import SEGMENTS, Fit, thresholded_least_squares
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Sparse:
             )
         margin = (data.t.size - count) // 2
         times = jnp.asarray(data.t[margin : margin + count])[None, :]
-        scale = jnp.asarray(_scale(slopes))
+        scale = jnp.asarray(spread(slopes))
         x, dx = jnp.asarray(states), jnp.asarray(slopes)
 
         def residual(a):
@@ -58,9 +56,3 @@ class Sparse:
             residual, candidates.guesses, threshold=threshold, affine=candidates.affine, segments=segments
         )
         return fit, None
-
-
-def _scale(values: np.ndarray) -> np.ndarray:
-    """Per-state standard deviations over samples and trajectories, never 0."""
-    scale = values.reshape(-1, values.shape[-1]).std(axis=0)
-    return np.where(scale > 0, scale, 1.0)
