@@ -37,6 +37,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/integrate.py
 	$(BIN)/python benchmarks/smnn.py
 	$(BIN)/python benchmarks/discovery.py
+	$(BIN)/python benchmarks/training.py
 
 # the figures of docs/: the demonstrations and two commands
 figures: $(INSTALLED)
@@ -47,6 +48,8 @@ figures: $(INSTALLED)
 	$(BIN)/symdyn audit examples/damped_oscillator.sdyn --method euler --h 1 --steps 20 --plot docs/figures/audit_euler.png
 	$(BIN)/python examples/smnn_validation.py --out docs/figures
 	$(BIN)/python examples/lorenz_discovery.py --out docs/figures
+	$(BIN)/python examples/two_body.py --out docs/figures
+	$(BIN)/python examples/rigid_body.py --out docs/figures
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -177,3 +177,90 @@ def plot_discovery(
     fig.suptitle(title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_rollouts(
+    evaluations: dict, truth: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
+) -> None:
+    """The seed's Figure 1 row: one test trajectory against each field's rollout (its first two states),
+    the mean relative error R_e(θ, t) over time, and the distribution of R_e at the final time."""
+    plt = _pyplot()
+    fig, (orbit, curve, final) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    j = 1 if truth.shape[-1] > 1 else 0
+    orbit.plot(truth[:, 0], truth[:, j], color="black", lw=2.0, label="truth")
+    span = np.ptp(truth[:, [0, j]], axis=0).max()
+    low, high = truth[:, [0, j]].min() - span, truth[:, [0, j]].max() + span
+    for i, (label, evaluation) in enumerate(evaluations.items()):
+        xs = np.clip(evaluation.predicted[0], low, high)
+        orbit.plot(xs[:, 0], xs[:, j], color=f"C{i}", lw=0.7, alpha=0.8, label=label)
+        with np.errstate(all="ignore"):
+            mean = np.mean(evaluation.relative_error, axis=0)
+        curve.plot(evaluation.t, np.where(np.isfinite(mean), mean, np.nan), color=f"C{i}", label=label)
+    orbit.set(xlabel=names[0], ylabel=names[j], xlim=(low, high), ylim=(low, high), title="a test trajectory")
+    orbit.legend(fontsize=8)
+    curve.set(yscale="log", xlabel="t", ylabel="mean R_e(θ, t)", title="relative error over time")
+    curve.grid(alpha=0.3, which="both")
+    finals = [np.clip(e.final_error, 1e-8, 1e30) for e in evaluations.values()]
+    final.boxplot(finals, showfliers=True)
+    final.set_xticks(range(1, len(finals) + 1), list(evaluations), rotation=20, fontsize=8)
+    final.set(yscale="log", ylabel="R_e(θ, T_test)", title="final relative error (overflow at 1e30)")
+    final.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_conserved_errors(evaluations: dict, path: str | os.PathLike, title: str = "") -> None:
+    """The seed's Figure 3: the mean relative error of each conserved quantity over time, and its final distribution."""
+    plt = _pyplot()
+    names = next(iter(evaluations.values())).conserved_names
+    fig, axes = plt.subplots(len(names), 2, figsize=(11, 3.4 * len(names)), squeeze=False, constrained_layout=True)
+    for row, name in enumerate(names):
+        curve, final = axes[row]
+        for i, (label, evaluation) in enumerate(evaluations.items()):
+            with np.errstate(all="ignore"):
+                mean = np.mean(evaluation.conserved_error[..., row], axis=0)
+            curve.plot(evaluation.t, np.where(np.isfinite(mean), mean, np.nan), color=f"C{i}", label=label)
+        curve.set(yscale="log", xlabel="t", ylabel=f"mean relative error of {name}")
+        curve.grid(alpha=0.3, which="both")
+        curve.legend(fontsize=8)
+        finals = [np.clip(e.conserved_error[:, -1, row], 1e-12, 1e30) for e in evaluations.values()]
+        final.boxplot(finals)
+        final.set_xticks(range(1, len(finals) + 1), list(evaluations), rotation=20, fontsize=8)
+        final.set(yscale="log", ylabel=f"final relative error of {name}")
+        final.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_training(history: np.ndarray, columns: Sequence[str], path: str | os.PathLike, title: str = "") -> None:
+    """Each loss of a training (rows are epochs) on a log scale."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    epochs = np.arange(1, history.shape[0] + 1)
+    for i, name in enumerate(columns):
+        values = history[:, i]
+        if np.any(np.isfinite(values) & (values > 0)):
+            ax.plot(epochs, np.where(values > 0, values, np.nan), label=name)
+    ax.set(yscale="log", xlabel="epoch", ylabel="loss", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_grid_search(searches: dict, path: str | os.PathLike, title: str = "") -> None:
+    """The seed's Figure 2: the validation trajectory loss against λ, the chosen weight circled."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for i, (label, search) in enumerate(searches.items()):
+        ax.plot(search.weights, search.validation, "o-", color=f"C{i}", label=label)
+        ax.plot(search.best_weight, search.validation[search.best_index], "o", ms=16, mfc="none", color=f"C{i}")
+    ax.set(xscale="log", yscale="log", xlabel="λ", ylabel="validation trajectory loss", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -147,3 +147,18 @@ def test_lorenz_discovery_meets_the_papers_table_4(tmp_path):
     for name in ("S-MNN, R = 3 (ours)", "sparse, FD4 (ours)"):
         assert any(line.startswith(name) and line.endswith("meets the target") for line in result.stdout.splitlines())
     assert result.stdout.count("kept 7 terms") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["two_body.py", "rigid_body.py"])
+def test_jacobian_regularization_experiments_write_their_table_and_figures(script, tmp_path):
+    """The reduced configurations of the seed's Section 4 (about 10-20 minutes each on 2 cores)."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), "--out", str(tmp_path)], capture_output=True, text=True, timeout=3000
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    name = script.removesuffix(".py")
+    table = (tmp_path / f"{name}_table.md").read_text()
+    assert table.count("| N=") == 4
+    for figure in ("rollouts", "conserved", "lambda"):
+        assert (tmp_path / f"{name}_{figure}.png").stat().st_size > 0

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SymdynError
-from . import _audit, _check, _codegen, _discover, _show, _simulate, _stability
+from . import _audit, _check, _codegen, _discover, _evaluate, _show, _simulate, _stability, _train
 
-_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover)
+_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

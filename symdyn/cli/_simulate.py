@@ -27,6 +27,16 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--initial", action="append", default=[], metavar="NAME=VALUE", help="set an entry of the initial state"
     )
+    group = parser.add_argument_group("several trajectories (training data)")
+    group.add_argument("--trajectories", type=int, default=1, help="how many trajectories (default 1)")
+    group.add_argument(
+        "--draw",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH",
+        help="draw a parameter uniformly per trajectory (the model's initial values may depend on it)",
+    )
+    group.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     parser.set_defaults(run=run)
 
 
@@ -52,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.t_end > args.t0:
         raise ValueError(f"--t-end ({args.t_end}) must lie after --t0 ({args.t0})")
     model = load(args.file)
+    if args.draw or args.trajectories != 1:
+        return _many(args, model)
     low = model.lower(dtype=np.float64)
 
     defaults = model.defaults
@@ -111,4 +123,41 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _many(args: argparse.Namespace, model) -> int:
+    """Trajectories from drawn parameters, saved as a `symdyn.train.Dataset` (arrays (M, T) per state)."""
+    from ..train import Uniform, generate
+
+    if args.initial or args.plot:
+        raise ValueError("--initial and --plot go with one trajectory; draw parameters that set the initial values")
+    if args.t0 != 0:
+        raise ValueError("several trajectories start at t = 0; leave --t0 out")
+    names = tuple(p.name for p in model.parameters)
+    initial: dict = {names[i]: v for i, v in assignments(args.param, "--param", names).items()}
+    for item in args.draw:
+        name, sep, interval = item.partition("=")
+        low, colon, high = interval.partition(":")
+        try:
+            if not (sep and colon) or name.strip() not in names:
+                raise ValueError
+            initial[name.strip()] = Uniform(float(low), float(high))
+        except ValueError:
+            raise ValueError(f"--draw {item!r}: expected NAME=LOW:HIGH with NAME one of {', '.join(names)}") from None
+    started = time.perf_counter()
+    data = generate(
+        model,
+        initial,
+        trajectories=args.trajectories,
+        duration=args.t_end,
+        dt=args.dt,
+        method=args.method,
+        key=jax.random.PRNGKey(args.seed),
+        dtype=np.float64,
+    )
+    data.save(args.output)
+    shape = "×".join(str(n) for n in data.states.shape)
+    elapsed = time.perf_counter() - started
+    print(f"{model.name}: {shape} ({args.method}, dt = {args.dt:g}) in {elapsed:.2f} s -> {args.output}")
     return 0

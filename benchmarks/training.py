@@ -1,0 +1,107 @@
+"""The cost of Jacobian regularization: one training step with the trajectory loss alone, with L_AD and with L_FD,
+and the model's symbolic Jacobian-vector product against `jax.jvp` of its lowered right-hand side, in one run.
+
+Two-body (4 states) and rigid body (3 states) of the seed, the seed's MLP (hidden 200),
+RK4 rollouts of N model steps, minibatches of 256 chunks, L_AD with V = 10 Gaussian
+directions per point; one step = loss, gradient and Adam update, compiled. Each entry
+is the best of 5 warm runs; float32 as in training.
+
+    python benchmarks/training.py [--batch 256] [--rollout 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import symdyn
+from symdyn.integrators import Rk4
+from symdyn.train import MLP, JacobianAD, JacobianFD, Uniform, generate
+from symdyn.train._losses import objective
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CASES = {
+    "two-body": ("two_body.sdyn", {"e": Uniform(0.5, 0.7)}),
+    "rigid body": ("rigid_body.sdyn", {"φ": Uniform(0.5, 1.5)}),
+}
+
+
+def best_of(run, repeats: int = 5) -> float:
+    jax.block_until_ready(run())
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(run())
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def training_step(field, chunks, regularizer, optimizer):
+    params, static = eqx.partition(field, eqx.is_inexact_array)
+    state = optimizer.init(params)
+    integrator = Rk4()
+
+    @jax.jit
+    def step(params, state, key):
+        def loss(p):
+            return objective(eqx.combine(p, static), chunks, key, 0.01, integrator, regularizer)[0]
+
+        value, grads = jax.value_and_grad(loss)(params)
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, value
+
+    key = jax.random.PRNGKey(0)
+    return lambda: step(params, state, key)
+
+
+def jvp_times(low, chunks) -> tuple[int, float, float, float]:
+    """(products, symbolic s, jax.jvp s, largest difference) for J_F v at every point of `chunks`, V = 10."""
+    x = chunks.states.reshape(-1, chunks.states.shape[-1])
+    p = jnp.repeat(chunks.p, chunks.states.shape[1], axis=0)
+    v = jax.random.normal(jax.random.PRNGKey(2), (10, *x.shape), x.dtype)
+    symbolic = jax.jit(jax.vmap(lambda v_i: low.jvp(0.0, x, p, v_i)))
+    autodiff = jax.jit(jax.vmap(lambda v_i: jax.jvp(lambda y: low.rhs(0.0, y, p), (x,), (v_i,))[1]))
+    error = float(jnp.max(jnp.abs(symbolic(v) - autodiff(v))))
+    return x.shape[0] * 10, best_of(lambda: symbolic(v)), best_of(lambda: autodiff(v)), error
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--rollout", type=int, default=2)
+    args = parser.parse_args()
+    print(f"one training step, batch {args.batch} chunks of N = {args.rollout}, RK4, float32, ms (best of 5)")
+    print(f"{'system':<12} {'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'AD/base':>8} {'FD/base':>8}")
+    jvp_rows = []
+    for name, (file, draw) in CASES.items():
+        model = symdyn.load(EXAMPLES / file)
+        data = generate(model, draw, trajectories=40, duration=8.0, dt=0.01, key=jax.random.PRNGKey(1))
+        chunks = data.chunks(args.rollout)
+        chunks = jax.tree.map(lambda a: a[: args.batch], chunks)
+        field = MLP(data.state_names, key=jax.random.PRNGKey(0))
+        optimizer = optax.adam(1e-3)
+        times = [
+            best_of(training_step(field, chunks, regularizer, optimizer))
+            for regularizer in (None, JacobianAD(model, 1e-6), JacobianFD(1e-6))
+        ]
+        base, ad, fd = (1e3 * t for t in times)
+        print(f"{name:<12} {base:>9.2f} {ad:>9.2f} {fd:>9.2f} {ad / base:>8.2f} {fd / base:>8.2f}")
+
+        jvp_rows.append((name, *jvp_times(model.lower(), chunks)))
+
+    print("\nJ_F v for all points of a batch and V = 10 directions, µs (best of 5)")
+    print(f"{'system':<12} {'products':>9} {'symbolic':>9} {'jax.jvp':>9} {'sym/jvp':>8} {'max diff':>9}")
+    for name, count, symbolic, autodiff, error in jvp_rows:
+        ratio = symbolic / autodiff
+        print(f"{name:<12} {count:>9} {1e6 * symbolic:>9.1f} {1e6 * autodiff:>9.1f} {ratio:>8.2f} {error:>9.1e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Shared by two_body.py and rigid_body.py: the seed's comparison of short rollouts, longer rollouts, L_AD and L_FD
+(Janvier, Salomon & Meunier, Section 4, Table 1, Figures 1-3)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import symdyn
+from symdyn.train import MLP, JacobianAD, JacobianFD, Uniform, evaluate, generate, grid_search, train
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One column of the seed's Table 2."""
+
+    name: str
+    model_file: str
+    draw: dict[str, Uniform]
+    data_dt: float
+    model_dt: float
+    train_time: float
+    test_time: float
+    short: int
+    long: int
+    trajectories: tuple[int, int, int]  # train, validation, test
+    epochs: int
+    batch_size: int
+    weights_ad: tuple[float, ...]
+    weights_fd: tuple[float, ...]
+    directions: int = 10
+
+
+def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
+    """Generate the data, train the four models (λ by grid search on validation), evaluate, write table and figures."""
+    from symdyn.plot import plot_conserved_errors, plot_grid_search, plot_rollouts
+
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    model = symdyn.load(HERE / experiment.model_file)
+    keys = jax.random.split(jax.random.PRNGKey(seed), 5)
+    sets = [
+        generate(model, experiment.draw, trajectories=m, duration=d, dt=experiment.data_dt, key=k)
+        for m, d, k in zip(
+            experiment.trajectories,
+            (experiment.train_time, experiment.train_time, experiment.test_time),
+            keys[:3],
+        )
+    ]
+    train_set, validation, test = sets
+    field = MLP(train_set.state_names, key=keys[3])
+    options = dict(
+        epochs=experiment.epochs,
+        key=keys[4],
+        dt=experiment.model_dt,
+        validation=validation,
+        batch_size=experiment.batch_size,
+    )
+    short, long = experiment.short, experiment.long
+    print(f"{experiment.name}: N = {short} (baseline)")
+    trained = {f"N={short}Δt": train(field, train_set, rollout=short, **options)}
+    print(f"{experiment.name}: N = {long} (longer rollout)")
+    trained[f"N={long}Δt"] = train(field, train_set, rollout=long, **options)
+    searches = {}
+    for label, regularizer, weights in (
+        ("L_AD", JacobianAD(model, 0.0, directions=experiment.directions), experiment.weights_ad),
+        ("L_FD", JacobianFD(0.0), experiment.weights_fd),
+    ):
+        print(f"{experiment.name}: N = {short} with {label}, λ in {list(weights)}")
+        searches[label] = grid_search(field, train_set, regularizer, weights, rollout=short, **options)
+        print(searches[label].table())
+        trained[f"N={short}Δt, {label}"] = searches[label].best
+
+    evaluations = {
+        label: evaluate(result.field, model, test, dt=experiment.model_dt) for label, result in trained.items()
+    }
+    baseline = next(iter(evaluations.values()))
+    rows = []
+    for label, evaluation in evaluations.items():
+        rows.append(
+            {
+                "model": label,
+                "L_traj": evaluation.trajectory_loss,
+                "eps": evaluation.offline_error,
+                "J_e": evaluation.jacobian_error,
+                "d_eps": evaluation.offline_error - baseline.offline_error,
+                "d_J_e": evaluation.jacobian_error - baseline.jacobian_error,
+                "final_median": float(np.median(evaluation.final_error)),
+                "diverged": evaluation.diverged,
+                "train_s": trained[label].seconds,
+            }
+        )
+    table = markdown_table(experiment, rows, searches, len(test))
+    (out / f"{experiment.name}_table.md").write_text(table)
+    every = test.every(experiment.model_dt)
+    plot_rollouts(
+        evaluations,
+        test.states[0, ::every],
+        test.state_names,
+        out / f"{experiment.name}_rollouts.png",
+        title=f"{model.name}: {len(test)} test trajectories of {experiment.test_time:g} s",
+    )
+    plot_conserved_errors(evaluations, out / f"{experiment.name}_conserved.png", title=model.name)
+    plot_grid_search(searches, out / f"{experiment.name}_lambda.png", title=f"{model.name}: choosing λ")
+    print(table)
+    print(f"{experiment.name}: {time.perf_counter() - started:.0f} s; table and figures in {out}")
+    return {"rows": rows, "searches": searches, "evaluations": evaluations}
+
+
+def markdown_table(experiment: Experiment, rows: list[dict], searches: dict, tests: int) -> str:
+    chosen = ", ".join(f"λ_{label[2:]} = {search.best_weight:g}" for label, search in searches.items())
+    lines = [
+        f"{experiment.name}: {experiment.epochs} epochs, {tests} test trajectories of {experiment.test_time:g} s "
+        f"({chosen}, chosen on validation)",
+        "",
+        "| model | L_traj(θ) | ε_θ | J_e(θ) | ε_θ − ε_θ^B | J_e − J_e^B | median R_e(T) | diverged | train (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['model']} | {row['L_traj']:.3g} | {row['eps']:.3g} | {row['J_e']:.4g} | {row['d_eps']:+.2g} | "
+            f"{row['d_J_e']:+.3g} | {row['final_median']:.3g} | {row['diverged']}/{tests} | {row['train_s']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def command_line(reduced: Experiment, full: Experiment, doc: str) -> None:
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="the seed's configuration (hours on 2 cores)")
+    parser.add_argument("--out", default="out", help="where the table and figures go (default out)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    run(full if args.full else reduced, Path(args.out), seed=args.seed)

@@ -1,0 +1,124 @@
+"""`symdyn train [MODEL] --data TRAIN.npz`: fit a neural vector field through an integrator, regularized."""
+
+from __future__ import annotations
+
+import argparse
+
+import jax
+import numpy as np
+import optax
+
+from ..integrators import available
+from ..model import load
+from ..train import HISTORY, MLP, Dataset, Hybrid, JacobianAD, JacobianFD, grid_search, save_field, train
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train a neural ODE on trajectories, with Jacobian regularization",
+        description="Fit a neural vector field to chunks of trajectories through an integrator (trajectory loss), "
+        "optionally with L_AD (known dynamics: needs MODEL) or L_FD (from the data alone).",
+    )
+    parser.add_argument("model", metavar="MODEL", nargs="?", help="the true model file (needed by --regularizer ad)")
+    parser.add_argument("--data", required=True, metavar="TRAIN.npz", help="trajectories (symdyn simulate output)")
+    parser.add_argument("--validation", metavar="VAL.npz", help="trajectories for choosing the best epoch and λ")
+    parser.add_argument("-o", "--output", required=True, metavar="FIELD.eqx", help="where to write the trained field")
+    parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
+    parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
+    parser.add_argument("--method", default="rk4", choices=available(), help="integrator (default rk4)")
+    parser.add_argument("--regularizer", default="none", choices=("none", "ad", "fd"), help="default none")
+    parser.add_argument(
+        "--weight",
+        type=float,
+        nargs="+",
+        default=[1e-4],
+        metavar="λ",
+        help="one λ, or several to grid-search on --validation (default 1e-4)",
+    )
+    parser.add_argument("--directions", type=int, default=10, help="L_AD directions per point (default 10)")
+    parser.add_argument("--distribution", default="gaussian", choices=("gaussian", "rademacher"))
+    parser.add_argument("--known", metavar="KNOWN.sdyn", help="hybrid field: this model plus a network")
+    parser.add_argument("--learn", nargs="+", metavar="STATE", help="with --known: the states the network adds to")
+    parser.add_argument("--width", type=int, default=200, help="hidden width (default 200)")
+    parser.add_argument("--depth", type=int, default=2, help="hidden layers (default 2: three linear layers)")
+    parser.add_argument("--epochs", type=int, default=300, help="default 300")
+    parser.add_argument("--batch-size", type=int, default=256, help="chunks per step (default 256)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default 1e-3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, shuffles and directions")
+    parser.add_argument("--checkpoint", metavar="RUN.ckpt", help="keep the training state here (atomically)")
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--plot", metavar="LOSS.png", help="draw the losses over the epochs")
+    parser.add_argument("--x64", action="store_true", help="train in float64 (default float32)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.x64:
+        jax.config.update("jax_enable_x64", True)
+    data = Dataset.load(args.data)
+    validation = Dataset.load(args.validation) if args.validation else None
+    model = load(args.model) if args.model else None
+    if model is not None and tuple(s.name for s in model.state_vector) != data.state_names:
+        raise ValueError(f"{args.model} has states {[s.name for s in model.state_vector]}; the data {data.state_names}")
+    if len(args.weight) > 1 and validation is None:
+        raise ValueError("several --weight values are grid-searched on --validation; pass it")
+    weights_key, train_key = jax.random.split(jax.random.PRNGKey(args.seed))
+    if args.known:
+        field = Hybrid(load(args.known), learned=args.learn, width=args.width, depth=args.depth, key=weights_key)
+    elif args.learn:
+        raise ValueError("--learn goes with --known")
+    else:
+        field = MLP(data.state_names, width=args.width, depth=args.depth, key=weights_key)
+    if args.regularizer == "ad":
+        if model is None:
+            raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")
+        regularizer = JacobianAD(model, args.weight[0], directions=args.directions, distribution=args.distribution)
+    elif args.regularizer == "fd":
+        regularizer = JacobianFD(args.weight[0])
+    else:
+        regularizer = None
+    options = dict(
+        rollout=args.rollout,
+        epochs=args.epochs,
+        key=train_key,
+        dt=args.dt,
+        method=args.method,
+        validation=validation,
+        batch_size=args.batch_size,
+        optimizer=optax.adam(args.learning_rate),
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    weight = None if regularizer is None else args.weight[0]
+    if regularizer is not None and len(args.weight) > 1:
+        search = grid_search(field, data, regularizer, args.weight, **options)
+        print(search.table())
+        trained, weight = search.best, search.best_weight
+    else:
+        trained = train(field, data, regularizer=regularizer, **options)
+    dt = data.dt * data.every(args.dt)
+    save_field(
+        args.output,
+        trained.field,
+        rollout=args.rollout,
+        dt=dt,
+        method=args.method,
+        regularizer=args.regularizer,
+        weight=weight,
+        best_epoch=trained.best_epoch,
+    )
+    last = trained.history[trained.best_epoch - 1]
+    print(
+        f"trained {args.epochs} epochs in {trained.seconds:.1f} s; epoch {trained.best_epoch}: "
+        + ", ".join(f"{name} {value:.4g}" for name, value in zip(HISTORY, last) if np.isfinite(value))
+    )
+    print(f"field -> {args.output}")
+    if args.plot:
+        from ..plot import plot_training
+
+        plot_training(trained.history, HISTORY, args.plot, title=f"training, N = {args.rollout}, {args.regularizer}")
+        print(f"plot -> {args.plot}")
+    return 0

@@ -1,0 +1,199 @@
+"""`evaluate`: long rollouts of a trained field against held-out trajectories, and the seed's metrics
+(R_e(θ, t), the trajectory loss, ε_θ, J_e, the error of each conserved quantity)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..integrators import AbstractIntegrator, get, integrate
+from ..lower import LoweredModel
+from ..model import Model
+from ._data import Dataset
+from ._fields import AbstractField
+from ._losses import directions as probe_directions
+
+# states above which J_e is estimated (Hutchinson) rather than formed
+EXACT_JACOBIAN_LIMIT = 64
+_POINTS_PER_BATCH = 2048
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate` measured.
+
+    Attributes:
+        t: (T,) the rollout's times, at the model step.
+        predicted: (M, T, n) the field's rollouts from the test trajectories' first points.
+        relative_error: (M, T) R_e(θ, t) = ‖x_θ(t) − x(t)‖ / ‖x(t)‖ per trajectory (inf once a rollout overflows).
+        conserved_names: the model's @conserved quantities.
+        conserved_error: (M, T, C) |C(x_θ(t)) − C(x(t))| / |C(x(t))| for each.
+        trajectory_loss: mean ‖x_θ(t_i) − x(t_i)‖² over the long rollouts (the seed's L_traj column).
+        offline_error: ε_θ, mean ‖F_θ(x) − F(x)‖² over the test points.
+        jacobian_error: J_e, mean ‖J_{F_θ}(x) − J_F(x)‖²_F over the test points.
+        jacobian_estimate: "exact" (Jacobians formed) or "hutchinson, V directions".
+    """
+
+    t: np.ndarray
+    predicted: np.ndarray
+    relative_error: np.ndarray
+    conserved_names: tuple[str, ...]
+    conserved_error: np.ndarray
+    trajectory_loss: float
+    offline_error: float
+    jacobian_error: float
+    jacobian_estimate: str
+
+    @property
+    def final_error(self) -> np.ndarray:
+        """(M,) R_e(θ, T_test): the distribution at the final time."""
+        return self.relative_error[:, -1]
+
+    @property
+    def diverged(self) -> int:
+        """How many rollouts end more than 100 % off (or overflowed)."""
+        return int(np.sum(~(self.final_error <= 1.0)))
+
+    def summary(self) -> dict[str, float]:
+        with np.errstate(all="ignore"):
+            row = {
+                "trajectory_loss": self.trajectory_loss,
+                "offline_error": self.offline_error,
+                "jacobian_error": self.jacobian_error,
+                "final_error_median": float(np.median(self.final_error)),
+                "final_error_mean": float(np.mean(self.final_error)),
+                "diverged": self.diverged,
+                "trajectories": int(self.relative_error.shape[0]),
+            }
+            for i, name in enumerate(self.conserved_names):
+                row[f"conserved_{name}_final_median"] = float(np.median(self.conserved_error[:, -1, i]))
+        return row
+
+    def table(self) -> str:
+        rows = [f"{key:<32} {value:.4g}" for key, value in self.summary().items()]
+        return "\n".join([f"{'metric':<32} value", *rows, f"(J_e {self.jacobian_estimate})"])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """The curves and metrics as `.npz`."""
+        np.savez(
+            path,
+            t=self.t,
+            relative_error=self.relative_error,
+            conserved_error=self.conserved_error,
+            conserved_names=np.array(self.conserved_names, dtype=str),
+            **{key: np.asarray(value) for key, value in self.summary().items()},
+        )
+
+
+def evaluate(
+    field: AbstractField,
+    model: Model | LoweredModel,
+    test: Dataset,
+    *,
+    dt: float | None = None,
+    method: str | AbstractIntegrator = "rk4",
+    jacobian: str = "auto",
+    directions: int = 4,
+    key: jax.Array | None = None,
+) -> Evaluation:
+    """Roll `field` out from the first point of each test trajectory over its whole length, and compare.
+
+    Args:
+        field: the trained field. model: the true dynamics (for ε_θ, J_e and the conserved quantities).
+        test: held-out trajectories (each is evaluated at its own parameters).
+        dt: the model step used in training (default the data's). method: its integrator.
+        jacobian: "exact" (form J_{F_θ} by `jax.jacfwd`, J_F from the model, for small states),
+            "hutchinson" (`directions` Gaussian probes through JVPs, eq. 5), or "auto"
+            (exact up to 64 states, as the seed does for the ODEs and not for KS).
+        key: PRNG key of the Hutchinson probes.
+
+    Example:
+        >>> report = evaluate(trained.field, model, test)
+        >>> report.relative_error.shape, report.jacobian_error
+    """
+    lowered = model.lower() if isinstance(model, Model) else model
+    if not isinstance(lowered, LoweredModel):
+        raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
+    if tuple(test.state_names) != field.state_names or field.state_names != lowered.state_names:
+        raise ValueError(
+            f"states differ: field {field.state_names}, model {lowered.state_names}, test {test.state_names}"
+        )
+    if jacobian not in ("auto", "exact", "hutchinson"):
+        raise ValueError(f"jacobian must be 'auto', 'exact' or 'hutchinson', not {jacobian!r}")
+    if jacobian == "auto":
+        jacobian = "exact" if len(field.state_names) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
+    integrator = get(method)
+    every = test.every(dt)
+    dt = test.dt * every
+    dtype = jnp.result_type(float)
+    truth = jnp.asarray(test.states[:, ::every], dtype)
+    t = jnp.asarray(test.t[::every], dtype)
+    p = jnp.asarray(test.parameters, dtype)
+    if p.shape[-1] != len(lowered.parameter_names):
+        raise ValueError(f"the test data has parameters {test.parameter_names}; the model {lowered.parameter_names}")
+
+    predicted = np.asarray(_rollouts(field, truth[:, 0], t[0], dt, truth.shape[1] - 1, integrator))
+    truth_np = np.asarray(truth)
+    with np.errstate(all="ignore"):
+        relative = np.linalg.norm(predicted - truth_np, axis=-1) / np.linalg.norm(truth_np, axis=-1)
+        relative = np.where(np.isfinite(relative), relative, np.inf)
+        trajectory_loss = float(np.mean(np.sum((predicted - truth_np) ** 2, axis=-1)))
+    conserved = _conserved_error(lowered, t, truth, jnp.asarray(predicted), p)
+
+    points = truth.reshape(-1, truth.shape[-1])
+    times = jnp.broadcast_to(t, truth.shape[:2]).reshape(-1)
+    point_p = jnp.repeat(p, truth.shape[1], axis=0)
+    key = jax.random.PRNGKey(0) if key is None else key
+    offline, jacobian_error = _field_errors(field, lowered, times, points, point_p, jacobian, directions, key)
+    estimate = "exact" if jacobian == "exact" else f"hutchinson, {directions} directions"
+    return Evaluation(
+        t=np.asarray(t),
+        predicted=predicted,
+        relative_error=relative,
+        conserved_names=lowered.conserved_names,
+        conserved_error=conserved,
+        trajectory_loss=trajectory_loss if np.isfinite(trajectory_loss) else float("inf"),
+        offline_error=offline,
+        jacobian_error=jacobian_error,
+        jacobian_estimate=estimate,
+    )
+
+
+@eqx.filter_jit
+def _rollouts(field, x0, t0, dt, n_steps, integrator):
+    return jax.vmap(lambda x: integrate(field, x, t0, dt, n_steps, method=integrator, throw=False))(x0)
+
+
+def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarray:
+    if not lowered.conserved_names:
+        return np.zeros(truth.shape[:2] + (0,))
+    values = jax.vmap(lambda x, p_i: lowered.conserved(t, x, p_i))
+    true, learned = np.asarray(values(truth, p)), np.asarray(values(predicted, p))
+    with np.errstate(all="ignore"):
+        error = np.abs(learned - true) / np.abs(true)
+    return np.where(np.isfinite(error), error, np.inf)
+
+
+def _field_errors(field, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
+    """ε_θ and J_e, averaged over the points in batches (the Jacobians of a million points do not fit at once)."""
+
+    def point(args):
+        t_i, x_i, p_i, k = args
+        f_error = field(t_i, x_i) - lowered.rhs(t_i, x_i, p_i)
+        if jacobian == "exact":
+            learned = jax.jacfwd(lambda y: field(t_i, y))(x_i)
+            j_error = jnp.sum((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
+        else:
+            v = probe_directions(k, (directions, x_i.shape[-1]), "gaussian", x_i.dtype)
+            _, learned = jax.linearize(lambda y: field(t_i, y), x_i)
+            j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1))
+        return jnp.sum(f_error**2), j_error
+
+    keys = jax.random.split(key, x.shape[0])
+    f_errors, j_errors = jax.jit(lambda *a: jax.lax.map(point, a, batch_size=_POINTS_PER_BATCH))(t, x, p, keys)
+    return float(jnp.mean(f_errors)), float(jnp.mean(j_errors))

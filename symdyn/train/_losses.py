@@ -1,0 +1,166 @@
+"""The training objective: the trajectory loss through an integrator (seed eq. 2) and the Jacobian regularizers
+L_AD (known dynamics, eqs. 5-7) and L_FD (unknown dynamics, eqs. 8-10)."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..integrators import AbstractIntegrator, integrate
+from ..lower import LoweredModel
+from ..model import Model
+from ._data import Chunks
+from ._fields import AbstractField
+
+_DISTRIBUTIONS = ("gaussian", "rademacher")
+
+
+def rollout(field: AbstractField, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+    """F_θ integrated from each chunk's first point over its N steps: (K, N + 1, n)."""
+    n_steps = chunks.states.shape[1] - 1
+
+    def one(x0, t0):
+        return integrate(field, x0, t0, dt, n_steps, method=integrator, throw=False)
+
+    return jax.vmap(one)(chunks.states[:, 0], chunks.t[:, 0])
+
+
+def trajectory_loss(field: AbstractField, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+    """Seed eq. 2, as a mean: ‖x(t_i) − x̃_θ(t_i)‖² averaged over the chunks' points i = 0..N."""
+    error = rollout(field, chunks, dt, integrator) - chunks.states
+    return jnp.mean(jnp.sum(error**2, axis=-1))
+
+
+class AbstractRegularizer(eqx.Module):
+    """A penalty on the learned Jacobian, added to the trajectory loss with its `weight` λ (seed eq. 4)."""
+
+    weight: eqx.AbstractVar[jax.Array]
+
+    @abc.abstractmethod
+    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+        """The penalty on a minibatch of chunks (without the weight)."""
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    def with_weight(self, weight: float) -> AbstractRegularizer:
+        return eqx.tree_at(lambda r: r.weight, self, jnp.asarray(weight, self.weight.dtype))
+
+
+def _weight(weight: float) -> jax.Array:
+    weight = float(weight)
+    if not weight >= 0:
+        raise ValueError(f"weight must be a number >= 0, not {weight}")
+    return jnp.asarray(weight, jnp.result_type(float))
+
+
+class JacobianAD(AbstractRegularizer):
+    """L_AD (seed eqs. 6-7): ‖(J_{F_θ} − J_F)(x) v‖² over V random directions v per trajectory point.
+
+    J_F v is the model's exact, symbolic Jacobian-vector product (`LoweredModel.jvp`, at each
+    trajectory's own parameters); J_{F_θ} v is forward-mode autodiff of the network. The mean
+    over directions is Hutchinson's estimate of ‖J_{F_θ} − J_F‖²_F (eq. 5).
+
+    Args:
+        model: the true dynamics, as a `Model` (lowered here) or a `LoweredModel`.
+        weight: λ. directions: V (the seed's 10). distribution: "gaussian" (the seed's) or
+            "rademacher" (lower variance).
+
+    Example:
+        >>> reg = JacobianAD(symdyn.load("examples/two_body.sdyn"), weight=1e-3)
+    """
+
+    model: LoweredModel
+    weight: jax.Array
+    directions: int = eqx.field(static=True)
+    distribution: str = eqx.field(static=True)
+
+    def __init__(self, model: Model | LoweredModel, weight: float, *, directions: int = 10, distribution="gaussian"):
+        if isinstance(model, Model):
+            model = model.lower()
+        if not isinstance(model, LoweredModel):
+            raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
+        if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
+            raise ValueError(f"directions must be a positive int, not {directions!r}")
+        if distribution not in _DISTRIBUTIONS:
+            raise ValueError(f"distribution must be one of {', '.join(_DISTRIBUTIONS)}, not {distribution!r}")
+        self.model, self.weight = model, _weight(weight)
+        self.directions, self.distribution = directions, distribution
+
+    @property
+    def name(self) -> str:
+        return "L_AD"
+
+    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+        n = chunks.states.shape[-1]
+        x = chunks.states.reshape(-1, n)
+        t = chunks.t.reshape(-1)
+        p = jnp.repeat(chunks.p, chunks.states.shape[1], axis=0)
+        v = directions(key, (x.shape[0], self.directions, n), self.distribution, x.dtype)
+
+        def point(t, x, p, v):
+            _, learned = jax.linearize(lambda y: field(t, y), x)
+            error = jax.vmap(learned)(v) - self.model.jvp(t, x, p, v)
+            return jnp.mean(jnp.sum(error**2, axis=-1))
+
+        return jnp.mean(jax.vmap(point)(t, x, p, v))
+
+
+class JacobianFD(AbstractRegularizer):
+    """L_FD (seed eqs. 8-10): the Jacobian error along the trajectory, from the data alone.
+
+    For consecutive points x_i, x_{i+1}, x_{i+2} of a chunk (step Δt), F(x_{i+1}) − F(x_i) is
+    replaced by (x_{i+2} − 2x_{i+1} + x_i)/Δt, so the true F is never evaluated:
+    ‖F_θ(x_{i+1}) − F_θ(x_i) − (x_{i+2} − 2x_{i+1} + x_i)/Δt‖² / ‖x_{i+1} − x_i‖², averaged.
+    Needs rollouts of N ≥ 2 steps.
+
+    Example:
+        >>> reg = JacobianFD(weight=1e-2)
+    """
+
+    weight: jax.Array
+
+    def __init__(self, weight: float):
+        self.weight = _weight(weight)
+
+    @property
+    def name(self) -> str:
+        return "L_FD"
+
+    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+        x, t = chunks.states, chunks.t
+        if x.shape[1] < 3:
+            raise ValueError("L_FD needs chunks of at least 2 steps (3 points); use a rollout N >= 2")
+        f = jax.vmap(jax.vmap(field))(t[:, :-1], x[:, :-1])
+        learned = f[:, 1:] - f[:, :-1]
+        true = (x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]) / dt
+        step = jnp.sum((x[:, 1:-1] - x[:, :-2]) ** 2, axis=-1)
+        return jnp.mean(jnp.sum((learned - true) ** 2, axis=-1) / step)
+
+
+def directions(key: jax.Array, shape: tuple[int, ...], distribution: str, dtype: Any) -> jax.Array:
+    """Random probe vectors with E[v vᵀ] = I: standard normal, or Rademacher (±1)."""
+    if distribution == "gaussian":
+        return jax.random.normal(key, shape, dtype)
+    return jax.random.rademacher(key, shape, dtype)
+
+
+def objective(
+    field: AbstractField,
+    chunks: Chunks,
+    key: jax.Array,
+    dt: float,
+    integrator: AbstractIntegrator,
+    regularizer: AbstractRegularizer | None,
+) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
+    """L_traj + λ·L_reg (seed eq. 4), and the two parts."""
+    trajectory = trajectory_loss(field, chunks, dt, integrator)
+    if regularizer is None:
+        return trajectory, (trajectory, jnp.zeros_like(trajectory))
+    penalty = regularizer(field, chunks, dt, key)
+    return trajectory + regularizer.weight * penalty, (trajectory, penalty)

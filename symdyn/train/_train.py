@@ -1,0 +1,260 @@
+"""`train`: Adam (optax) on the trajectory loss plus a Jacobian regularizer, with validation,
+checkpoints that resume exactly, and a clear stop on NaN."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .._progress import ProgressBar
+from ..integrators import AbstractIntegrator, get
+from ._checkpoint import read_header, read_tree, write_atomically
+from ._data import Dataset
+from ._fields import AbstractField
+from ._losses import AbstractRegularizer, objective, trajectory_loss
+
+# history columns, one row per epoch
+HISTORY = ("loss", "trajectory", "penalty", "validation")
+
+# the seed's optimizer; one object, so that trainings share compiled epochs
+ADAM = optax.adam(1e-3, b1=0.9, b2=0.999)
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the message says when, and where the last good state was kept."""
+
+
+class TrainState(eqx.Module):
+    """Everything a resumed training needs; `best_field` comes first so a checkpoint reads as a field file."""
+
+    best_field: AbstractField
+    field: AbstractField
+    opt_state: Any
+    epoch: jax.Array
+    best_validation: jax.Array
+    best_epoch: jax.Array
+    history: jax.Array  # (epochs, len(HISTORY)), NaN beyond `epoch`
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    """The result of `train`.
+
+    Attributes:
+        field: the field at the epoch of lowest validation trajectory loss (the seed's choice),
+            or the last one without validation data.
+        last_field: the field after the last epoch.
+        history: (epochs, 4) per-epoch means of loss, trajectory loss, penalty, and the
+            validation trajectory loss (`symdyn.train.HISTORY` names the columns).
+        best_epoch: the epoch of `field` (1-based). seconds: wall time of this call.
+    """
+
+    field: AbstractField
+    last_field: AbstractField
+    history: np.ndarray
+    best_epoch: int
+    seconds: float
+
+    @property
+    def best_validation(self) -> float:
+        return float(self.history[self.best_epoch - 1, 3])
+
+
+def train(
+    field: AbstractField,
+    data: Dataset,
+    *,
+    rollout: int,
+    epochs: int,
+    key: jax.Array,
+    dt: float | None = None,
+    method: str | AbstractIntegrator = "rk4",
+    regularizer: AbstractRegularizer | None = None,
+    validation: Dataset | None = None,
+    batch_size: int = 256,
+    optimizer: optax.GradientTransformation | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 50,
+    resume: bool = False,
+    progress: bool = True,
+) -> Trained:
+    """Fit `field` to `data` cut into chunks of `rollout` model steps (seed Section 2.1 and eq. 4).
+
+    Each epoch visits the chunks in a fresh random order, in minibatches, all under one
+    compiled `lax.scan`; the validation trajectory loss is taken after every epoch and the
+    best field kept. Epoch k draws its randomness from `fold_in(key, k)`, so a run resumed
+    from a checkpoint gives the same result as an uninterrupted one.
+
+    Args:
+        field: the initial field (`MLP`, `Hybrid`), its states in the data's order.
+        data: the training trajectories. rollout: N, model steps per chunk.
+        epochs: the number of passes. key: PRNG key of the shuffles and of L_AD's directions.
+        dt: the model step (default the data's), a multiple of the data's step.
+        method: the integrator of the rollouts (`symdyn.integrators`), the seed's RK4 by default.
+        regularizer: `JacobianAD(model, λ)`, `JacobianFD(λ)` or None.
+        validation: trajectories for model selection, chunked like the training data.
+        batch_size: chunks per Adam step (all of them if fewer).
+        optimizer: an optax transformation (default Adam, learning rate 1e-3, β = (0.9, 0.999)).
+        checkpoint: a file to keep the state in, every `checkpoint_every` epochs and at the end.
+        resume: continue from `checkpoint` if it exists (its settings must match these).
+        progress: show a progress bar with the losses.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; the last good state is in `checkpoint`.
+        ValueError: mismatched states, bad sizes, or a checkpoint from different settings.
+
+    Example:
+        >>> trained = train(MLP(data.state_names, key=k1), data, rollout=2, epochs=100, key=k2,
+        ...                 regularizer=JacobianAD(model, 1e-3), validation=val)
+    """
+    if not isinstance(field, AbstractField):
+        raise TypeError(f"field must be a symdyn.train field (MLP, Hybrid), not {type(field).__name__}")
+    for name, dataset in (("data", data), ("validation", validation)):
+        if dataset is not None and tuple(dataset.state_names) != field.state_names:
+            raise ValueError(f"{name} has states {dataset.state_names}; the field has {field.state_names}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint file")
+    integrator = get(method)
+    optimizer = optimizer or ADAM
+    dt = data.dt * data.every(dt)
+    dtype = jnp.result_type(float)
+    chunks = data.chunks(rollout, dt=dt, dtype=dtype)
+    held_out = validation.chunks(rollout, dt=dt, dtype=dtype) if validation is not None else None
+    batch_size = min(batch_size, chunks.states.shape[0])
+    settings = {
+        "rollout": rollout,
+        "dt": dt,
+        "method": integrator.name,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "regularizer": None if regularizer is None else regularizer.name,
+        "weight": None if regularizer is None else float(regularizer.weight),
+        "chunks": int(chunks.states.shape[0]),
+    }
+
+    state = _initial_state(field, optimizer, epochs)
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        state = _resume(checkpoint, state, settings)
+    started = time.perf_counter()
+    first = int(state.epoch)
+    last_good = state
+    with ProgressBar(epochs, "train", enabled=progress) as bar:
+        bar.update(first)
+        for epoch in range(first, epochs):
+            epoch_key = jax.random.fold_in(key, epoch)
+            state = _epoch(state, chunks, held_out, epoch_key, dt, integrator, regularizer, optimizer, batch_size)
+            row = np.asarray(state.history[epoch])
+            if not np.isfinite(row[:3]).all():
+                where = _keep(checkpoint, last_good, settings, field)
+                raise TrainingDiverged(
+                    f"epoch {epoch + 1}: the training loss is {row[0]} (trajectory {row[1]}, penalty {row[2]}); "
+                    f"stopped. {where} Try a smaller learning rate or weight, or a longer rollout."
+                )
+            last_good = state
+            fields = {"loss": row[0], "traj": row[1]}
+            if regularizer is not None:
+                fields["reg"] = row[2]
+            if held_out is not None:
+                fields["val"] = row[3]
+            bar.update(1, **fields)
+            if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                _save(checkpoint, state, settings, field)
+    seconds = time.perf_counter() - started
+    return Trained(state.best_field, state.field, np.asarray(state.history), int(state.best_epoch), seconds)
+
+
+def _initial_state(field: AbstractField, optimizer, epochs: int) -> TrainState:
+    params = eqx.filter(field, eqx.is_inexact_array)
+    real = jnp.result_type(float)
+    # strong dtypes throughout, so that the state after an epoch has the types of the first: one compilation
+    return TrainState(
+        best_field=field,
+        field=field,
+        opt_state=optimizer.init(params),
+        epoch=jnp.zeros((), jnp.int32),
+        best_validation=jnp.full((), jnp.inf, real),
+        best_epoch=jnp.zeros((), jnp.int32),
+        history=jnp.full((epochs, len(HISTORY)), jnp.nan, real),
+    )
+
+
+@eqx.filter_jit
+def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer, batch_size):
+    field_params, static = eqx.partition(state.field, eqx.is_inexact_array)
+    count = chunks.states.shape[0] // batch_size
+    order_key, step_key = jax.random.split(key)
+    batches = jax.random.permutation(order_key, chunks.states.shape[0])[: count * batch_size]
+    batches = batches.reshape(count, batch_size)
+
+    def loss(params, batch, step_key):
+        return objective(eqx.combine(params, static), batch, step_key, dt, integrator, regularizer)
+
+    def step(carry, inputs):
+        params, opt_state = carry
+        indices, step_key = inputs
+        batch = jax.tree.map(lambda a: a[indices], chunks)
+        (value, parts), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, step_key)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (eqx.apply_updates(params, updates), opt_state), (value, *parts)
+
+    keys = jax.random.split(step_key, count)
+    (field_params, opt_state), losses = jax.lax.scan(step, (field_params, state.opt_state), (batches, keys))
+    field = eqx.combine(field_params, static)
+    means = [jnp.mean(part) for part in losses]
+    if held_out is None:
+        validation = jnp.asarray(jnp.nan, means[0].dtype)
+        better = jnp.asarray(True)  # without validation data the last field is the result
+    else:
+        validation = trajectory_loss(field, held_out, dt, integrator)
+        better = validation < state.best_validation
+    row = jnp.stack([*means, validation]).astype(state.history.dtype)
+    validation = validation.astype(state.best_validation.dtype)
+    best_params = jax.tree.map(
+        lambda new, old: jnp.where(better, new, old), field_params, eqx.filter(state.best_field, eqx.is_inexact_array)
+    )
+    best_field = eqx.combine(best_params, static)
+    return TrainState(
+        best_field=best_field,
+        field=field,
+        opt_state=opt_state,
+        epoch=state.epoch + 1,
+        best_validation=jnp.where(better, validation, state.best_validation),
+        best_epoch=jnp.where(better, state.epoch + 1, state.best_epoch),
+        history=state.history.at[state.epoch].set(row),
+    )
+
+
+def _save(path, state: TrainState, settings: dict, field: AbstractField) -> None:
+    header = {"kind": "checkpoint", "field": field.config, "settings": settings, "epoch": int(state.epoch)}
+    write_atomically(path, header, state)
+
+
+def _keep(checkpoint, state: TrainState, settings: dict, field: AbstractField) -> str:
+    if checkpoint is None:
+        return "Pass a checkpoint file to keep the last good state."
+    _save(checkpoint, state, settings, field)
+    return f"The state after epoch {int(state.epoch)} is in {os.fspath(checkpoint)}."
+
+
+def _resume(path, like: TrainState, settings: dict) -> TrainState:
+    header = read_header(path)
+    if header.get("kind") != "checkpoint":
+        raise ValueError(f"{os.fspath(path)}: a field file, not a training checkpoint")
+    stored = header.get("settings", {})
+    changed = [
+        f"{name} {stored.get(name)!r} -> {value!r}" for name, value in settings.items() if stored.get(name) != value
+    ]
+    if changed:
+        raise ValueError(f"{os.fspath(path)} was written by another training ({'; '.join(changed)})")
+    return read_tree(path, like)
