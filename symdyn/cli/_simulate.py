@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return _many(args, model)
     low = model.lower(dtype=np.float64)
 
-    defaults = model.defaults
-    values = [defaults.get(q.symbol) for q in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]
+    values = model.parameter_values
     given = {i: float(v) for i, v in enumerate(values) if v is not None}
     given |= assignments(args.param, "--param", low.parameter_names)
     missing = [name for i, name in enumerate(low.parameter_names) if i not in given]

@@ -69,8 +69,7 @@ def lower_model(model: Model, dtype: Any = None) -> LoweredModel:
     module = generate_module(model)
     namespace = compile_module(module.source, model.name)
 
-    defaults = model.defaults
-    values = [defaults.get(p.symbol) for p in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]
+    values = model.parameter_values
     p = None if any(v is None for v in values) else jnp.asarray([float(v) for v in values], dtype=dtype)
     initial = namespace.get("initial")
     x0 = initial(p) if initial is not None and p is not None else None

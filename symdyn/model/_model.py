@@ -103,6 +103,15 @@ class Model:
         values, _ = resolve_values(self.constants, self.parameters, self.unknowns)
         return values
 
+    @property
+    def parameter_values(self) -> tuple[sp.Expr | None, ...]:
+        """The value of each entry of the lowered `p`: parameters (None without a default), then
+        unknowns (their guess, or 0)."""
+        defaults = self.defaults
+        return tuple(defaults.get(p.symbol) for p in self.parameters) + tuple(
+            defaults.get(u.symbol, 0) for u in self.unknowns
+        )
+
     def initial_state(self) -> tuple[sp.Expr | None, ...]:
         """The initial value of each entry of `state_vector`, None where the model gives none.
 

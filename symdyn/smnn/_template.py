@@ -152,7 +152,7 @@ def template(model: Model, t_grid: Any, *, order: int | None = None, dtype: Any 
     ]
     source = module_source(f"S-MNN template of {model.name}.", functions)
     namespace = compile_module(source, f"{model.name} template")
-    values = [defaults.get(p.symbol) for p in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]
+    values = model.parameter_values
     p = None if any(v is None for v in values) else jnp.asarray([float(v) for v in values], dtype)
     return LinearTemplate(
         name=model.name,

@@ -202,8 +202,7 @@ def generate(
     unknown = [name for name in initial if name not in names]
     if unknown:
         raise ValueError(f"initial draws {', '.join(unknown)}, not a parameter of {model.name} ({', '.join(names)})")
-    defaults = model.defaults
-    values = [defaults.get(p.symbol) for p in model.parameters] + [defaults.get(u.symbol, 0) for u in model.unknowns]
+    values = model.parameter_values
     columns = []
     keys = jax.random.split(key, len(names))
     for i, name in enumerate(names):
