@@ -264,3 +264,73 @@ def plot_grid_search(searches: dict, path: str | os.PathLike, title: str = "") -
     ax.legend()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_fields(
+    t: np.ndarray,
+    grid: Sequence[np.ndarray],
+    states: np.ndarray,
+    field_names: Sequence[str],
+    coordinate_names: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "",
+) -> None:
+    """One PDE trajectory `(T, n_fields, *grid)`: a space-time image per field in 1D, four snapshots in 2D."""
+    plt = _pyplot()
+    n_fields = len(field_names)
+    if len(grid) == 1:
+        fig, axes = plt.subplots(1, n_fields, figsize=(5.5 * n_fields, 4), squeeze=False, constrained_layout=True)
+        for i, ax in enumerate(axes[0]):
+            image = ax.pcolormesh(grid[0], t, states[:, i], shading="auto", cmap="RdBu_r")
+            ax.set_xlabel(coordinate_names[0])
+            ax.set_ylabel("t")
+            ax.set_title(field_names[i])
+            fig.colorbar(image, ax=ax)
+    elif len(grid) == 2:
+        times = np.linspace(0, len(t) - 1, 4).astype(int)
+        fig, axes = plt.subplots(n_fields, 4, figsize=(14, 3.4 * n_fields), squeeze=False, constrained_layout=True)
+        for i in range(n_fields):
+            for ax, k in zip(axes[i], times):
+                ax.pcolormesh(grid[0], grid[1], states[k, i].T, shading="auto", cmap="viridis")
+                ax.set_aspect("equal")
+                ax.set_title(f"{field_names[i]}, t = {t[k]:.3g}")
+                ax.set_xlabel(coordinate_names[0])
+                ax.set_ylabel(coordinate_names[1])
+    else:
+        raise ValueError(f"plot_fields draws 1D and 2D grids, not {len(grid)}D")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_pde_stability(reports: Sequence, methods: Sequence, path: str | os.PathLike) -> None:
+    """For each report, the spectrum dt·σ of the linear part on the method's region |ζ(z)| ≤ 1 (shaded)."""
+    import sympy as sp
+
+    from .integrators import Z
+    from .stability import Characteristic
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(reports), figsize=(6 * len(reports), 5), squeeze=False, constrained_layout=True)
+    for ax, report, method in zip(axes[0], reports, methods):
+        z = report.z
+        reach = max(abs(z.real).max(), abs(z.imag).max(), 4.0) * 1.1
+        x, y = np.meshgrid(np.linspace(-reach, reach / 4, 801), np.linspace(-reach / 2, reach / 2, 401))
+        if report.split:
+            r = sp.lambdify(Z, method.stability_function(), "numpy")
+            with np.errstate(over="ignore", invalid="ignore"):
+                amplification = np.abs(r(x + 1j * y))
+        else:
+            amplification = Characteristic(method).amplification(x + 1j * y)
+        ax.contourf(x, y, amplification, levels=[0, 1], colors=["C0"], alpha=0.2)
+        ax.scatter(z.real, z.imag, s=8, color="C3", label="dt·σ(L)")
+        ax.axvline(0, color="black", lw=0.8, ls="--")
+        ax.set_xlabel("Re z")
+        ax.set_ylabel("Im z")
+        verdict = "stable" if report.stable else "unstable"
+        ax.set_title(f"{report.method}, dt = {report.dt:g}: {verdict} (max |ζ| = {report.amplification:.3g})")
+        ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle(f"{reports[0].model}: the linear part's spectrum on each method's stability region")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

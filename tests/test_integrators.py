@@ -44,7 +44,7 @@ def test_leapfrog_has_a_characteristic_polynomial_and_a_parasitic_root():
     assert sp.simplify(roots[0] * roots[1]) == -1  # the parasitic root is −1/(physical root)
 
 
-@pytest.mark.parametrize("name", integrators.available())
+@pytest.mark.parametrize("name", integrators.available(split=False))
 def test_measured_order_of_convergence(name):
     """x' = cos(t) x, x(0) = 1 has x = exp(sin t); the error slope over halved steps is the order."""
     method = integrators.get(name)

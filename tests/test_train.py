@@ -96,7 +96,7 @@ def test_dataset_round_trip_and_simulate_files(tmp_path, two_body_data):
 
 
 def test_generate_errors():
-    with pytest.raises(ValueError, match="initial draws q, not a parameter of TwoBody"):
+    with pytest.raises(ValueError, match="draws q, not a parameter of TwoBody"):
         generate(TWO_BODY, {"q": Uniform(0, 1)}, trajectories=2, duration=1, dt=0.1, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="need finite low <= high"):
         Uniform(1.0, 0.0)

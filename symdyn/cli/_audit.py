@@ -16,7 +16,7 @@ from ._simulate import assignments
 def add_parser(commands) -> None:
     parser = commands.add_parser("audit", help="check a model for instability an integrator hides or creates")
     parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--method", default="rk4", choices=available(), help="integrator (default rk4)")
+    parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
     parser.add_argument("--h", type=float, required=True, help="the step of the integrator")
     parser.add_argument("--points", metavar="DATA.npz", help="audit the states of a trajectory file (from simulate)")
     parser.add_argument("--every", type=int, default=1, help="with --points, take every k-th state")

@@ -25,7 +25,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--label", nargs="+", help="a name per field for tables and plots (default file names)")
     parser.add_argument("--data", required=True, metavar="TEST.npz", help="held-out trajectories")
     parser.add_argument("--dt", type=float, help="model step (default the one the field was trained at)")
-    parser.add_argument("--method", choices=available(), help="integrator (default the field's training one)")
+    parser.add_argument(
+        "--method", choices=available(split=False), help="integrator (default the field's training one)"
+    )
     parser.add_argument("--jacobian", default="auto", choices=("auto", "exact", "hutchinson"), help="J_e estimate")
     parser.add_argument("--directions", type=int, default=4, help="Hutchinson directions (default 4)")
     parser.add_argument("--plots", metavar="DIR", help="write rollouts.png and conserved.png here")

@@ -12,15 +12,18 @@ import numpy as np
 
 from ..integrators import available, get, integrate
 from ..model import load
+from ._simulate_pde import add_pde_arguments, simulate_pde, simulate_preset
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("simulate", help="integrate a model and save the trajectory")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--t-end", type=float, required=True, help="final time")
-    parser.add_argument("--dt", type=float, required=True, help="time step")
+    parser.add_argument("file", metavar="FILE", nargs="?", help="the model file (or --preset)")
+    parser.add_argument("--t-end", type=float, help="final time")
+    parser.add_argument("--dt", type=float, help="time step (of the saved data, for a PDE)")
     parser.add_argument("--t0", type=float, default=0.0, help="initial time (default 0)")
-    parser.add_argument("--method", default="rk4", choices=available(), help="integrator (default rk4)")
+    parser.add_argument(
+        "--method", choices=available(), help="integrator (default rk4; etdrk4 for a PDE on a periodic domain)"
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="where to save the trajectory")
     parser.add_argument("--plot", metavar="OUT.png", help="also draw the trajectory to this image")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
@@ -37,6 +40,7 @@ def add_parser(commands) -> None:
         help="draw a parameter uniformly per trajectory (the model's initial values may depend on it)",
     )
     group.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    add_pde_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -57,11 +61,21 @@ def assignments(items: list[str], flag: str, names: tuple[str, ...]) -> dict[int
 
 def run(args: argparse.Namespace) -> int:
     jax.config.update("jax_enable_x64", True)
+    if args.preset:
+        return simulate_preset(args)
+    if args.file is None:
+        raise ValueError("give a model FILE, or --preset NAME")
+    for flag, value in (("--t-end", args.t_end), ("--dt", args.dt)):
+        if value is None:
+            raise ValueError(f"{flag} is required")
+    model = load(args.file)
+    if model.is_pde:
+        return simulate_pde(args, model)
+    args.method = args.method or "rk4"
     if not (args.dt > 0 and math.isfinite(args.dt)):
         raise ValueError(f"--dt must be a positive number, not {args.dt}")
     if not args.t_end > args.t0:
         raise ValueError(f"--t-end ({args.t_end}) must lie after --t0 ({args.t0})")
-    model = load(args.file)
     if args.draw or args.trajectories != 1:
         return _many(args, model)
     low = model.lower(dtype=np.float64)

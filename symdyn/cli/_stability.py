@@ -14,6 +14,8 @@ def add_parser(commands) -> None:
         "stability", help="stability functions and regions of integrators; preimages of a multiplier"
     )
     parser.add_argument("methods", nargs="+", metavar="METHOD", choices=available())
+    parser.add_argument("--model", metavar="FILE", help="a PDE model: check --dt against its linear part's spectrum")
+    parser.add_argument("--dt", type=float, help="the step to check, with --model")
     parser.add_argument("--plot", metavar="OUT.png", help="draw the regions |ζ(z)| <= 1 on one figure")
     parser.add_argument(
         "--window", nargs=4, type=float, default=(-5.0, 3.0, -4.0, 4.0), metavar=("RE0", "RE1", "IM0", "IM1")
@@ -31,6 +33,11 @@ def _complex(text: str) -> complex:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        return _pde(args)
+    split = [m for m in args.methods if m in available(split=True)]
+    if split:
+        raise ValueError(f"{', '.join(split)} steps a PDE's split L u + N(u): check it with --model FILE --dt DT")
     if (args.mu is None) != (args.h is None):
         raise ValueError("--mu and --h go together: the multiplier the data shows, and the training step")
     for method in args.methods:
@@ -56,3 +63,24 @@ def run(args: argparse.Namespace) -> int:
         plot_stability_regions([get(m) for m in args.methods], args.plot, window=tuple(args.window))
         print(f"plot -> {args.plot}")
     return 0
+
+
+def _pde(args: argparse.Namespace) -> int:
+    from ..model import load
+    from ..stability import pde_stability
+
+    if args.dt is None:
+        raise ValueError("--model goes with --dt, the step to check")
+    model = load(args.model)
+    if not model.is_pde:
+        raise ValueError(f"{model.name} is an ODE: use `symdyn audit` for the stability of a learned ODE")
+    low = model.lower()
+    reports = [pde_stability(low, method, args.dt) for method in args.methods]
+    for report in reports:
+        print(report)
+    if args.plot:
+        from ..plot import plot_pde_stability
+
+        plot_pde_stability(reports, [get(m) for m in args.methods], args.plot)
+        print(f"plot -> {args.plot}")
+    return 0 if all(r.stable for r in reports) else 1

@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="FIELD.eqx", help="where to write the trained field")
     parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
     parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
-    parser.add_argument("--method", default="rk4", choices=available(), help="integrator (default rk4)")
+    parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
     parser.add_argument("--regularizer", default="none", choices=("none", "ad", "fd"), help="default none")
     parser.add_argument(
         "--weight",

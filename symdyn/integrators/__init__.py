@@ -1,7 +1,8 @@
 """Fixed-step integrators: exact coefficients, exact stability functions, JAX steps."""
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
-from ._field import AbstractVectorField, CallableField, ModelField, vector_field
+from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid, contour_mean
+from ._field import AbstractVectorField, CallableField, ModelField, PDEField, vector_field
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrate import integrate
 from ._integrator import ZETA, AbstractIntegrator, Z
@@ -11,6 +12,14 @@ from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta
 from ._tableau import ButcherTableau
 
 __all__ = [
+    "PDEField",
+    "contour_mean",
+    "ImexTrapezoid",
+    "ImexEuler",
+    "Etdrk4",
+    "Etd2",
+    "Etd1",
+    "AbstractSplitIntegrator",
     "ZETA",
     "AbstractExplicitRungeKutta",
     "AbstractImplicitRungeKutta",

@@ -10,7 +10,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..lower import LoweredModel
+from ..lower import LoweredModel, LoweredPDE
 
 
 class AbstractVectorField(eqx.Module):
@@ -37,6 +37,37 @@ class ModelField(AbstractVectorField):
         return self.model_jac(t, x, self.p)
 
 
+class PDEField(AbstractVectorField):
+    """A lowered PDE at parameters `p`: its rhs on the grid, and its split u' = L u + N(t, u).
+
+    `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear` is N in
+    physical space; `to_modes`/`from_modes` move between the two. The Jacobian is the
+    dense matrix of the exact linearised operator over the flattened state (small grids).
+    """
+
+    model: LoweredPDE
+    p: jax.Array
+
+    def rhs(self, t: Any, x: jax.Array) -> jax.Array:
+        return self.model.rhs(t, x, self.p)
+
+    def jacobian(self, t: Any, x: jax.Array) -> jax.Array:
+        size = x.size
+        return self.model.jac(t, x, self.p).reshape(size, size)
+
+    def linear(self) -> jax.Array:
+        return self.model.linear(self.p)
+
+    def nonlinear(self, t: Any, x: jax.Array) -> jax.Array:
+        return self.model.nonlinear(t, x, self.p)
+
+    def to_modes(self, x: jax.Array) -> jax.Array:
+        return self.model.domain.to_modes(x)
+
+    def from_modes(self, modes: jax.Array) -> jax.Array:
+        return self.model.domain.from_modes(modes)
+
+
 class CallableField(AbstractVectorField):
     """A callable `f(t, x)` (a function, or an equinox module such as a network); Jacobian by `jax.jacfwd`."""
 
@@ -49,7 +80,7 @@ class CallableField(AbstractVectorField):
         return jax.jacfwd(lambda y: self.f(t, y.reshape(x.shape)).ravel())(x.ravel())
 
 
-def vector_field(f: LoweredModel | Callable | AbstractVectorField, p: Any = None) -> AbstractVectorField:
+def vector_field(f: LoweredModel | LoweredPDE | Callable | AbstractVectorField, p: Any = None) -> AbstractVectorField:
     """The field of a lowered model (at `p`, default its own) or of a callable `f(t, x)`.
 
     Raises:
@@ -58,12 +89,14 @@ def vector_field(f: LoweredModel | Callable | AbstractVectorField, p: Any = None
     """
     if isinstance(f, AbstractVectorField):
         return f
-    if isinstance(f, LoweredModel):
+    if isinstance(f, (LoweredModel, LoweredPDE)):
         params = f.p if p is None else jnp.asarray(p)
         if params is None:
             raise ValueError(f"{f.name}: a parameter has no default; pass p (in order {f.parameter_names})")
         if params.shape[-1:] != (len(f.parameter_names),):
             raise ValueError(f"p has shape {params.shape}; {f.name} takes {len(f.parameter_names)} parameters")
+        if isinstance(f, LoweredPDE):
+            return PDEField(f, params)
         return ModelField(f.rhs, f.jac, params)
     if not callable(f):
         raise TypeError(f"f must be a lowered model or a callable f(t, x), not {type(f).__name__}")

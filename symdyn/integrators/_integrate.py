@@ -10,14 +10,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..lower import LoweredModel
+from ..lower import LoweredModel, LoweredPDE
 from ._field import AbstractVectorField, vector_field
 from ._integrator import AbstractIntegrator
 from ._registry import get
 
 
 def integrate(
-    f: LoweredModel | Callable | AbstractVectorField,
+    f: LoweredModel | LoweredPDE | Callable | AbstractVectorField,
     x0: Any,
     t0: float,
     dt: float,
@@ -33,8 +33,9 @@ def integrate(
 
     Args:
         f: a `LoweredModel` (its `rhs` at parameters `p`, default its own, with its exact
-            Jacobian for implicit methods), a callable `f(t, x)` (Jacobian by autodiff), or a
-            `symdyn.integrators.vector_field(...)`.
+            Jacobian for implicit methods), a `LoweredPDE` (states `(n_fields, *grid)`; the
+            exponential and IMEX methods use its split into linear and nonlinear parts), a
+            callable `f(t, x)` (Jacobian by autodiff), or a `symdyn.integrators.vector_field(...)`.
         x0: the initial state. For a lowered model, leading axes are a batch of initial
             states, integrated in parallel (`vmap`); `p` may carry the same batch axes.
             For a callable, `x0` is one state of any shape (`jax.vmap` over `integrate`
@@ -50,7 +51,7 @@ def integrate(
 
     Returns:
         `(n_steps // save_every + 1, *x0.shape)`; row k is the state at `t0 + k*save_every*dt`.
-        With batch axes, those come first: `(*batch, n_steps // save_every + 1, n)`.
+        With batch axes, those come first: `(*batch, n_steps // save_every + 1, *state)`.
 
     Example:
         >>> integrate(lambda t, x: -x, jnp.array([1.0]), 0.0, 0.1, 10, method="rk4").shape
@@ -71,11 +72,14 @@ def integrate(
         if x1.shape != x0.shape:
             raise ValueError(f"x1 has shape {x1.shape}; it must match x0, {x0.shape}")
     batch: tuple[int, ...] = ()
-    if isinstance(f, LoweredModel):
-        n = len(f.state_names)
-        if x0.ndim == 0 or x0.shape[-1] != n:
-            raise ValueError(f"x0 has shape {x0.shape}; {f.name} has {n} states, so x0 is (..., {n})")
-        batch = x0.shape[:-1]
+    if isinstance(f, (LoweredModel, LoweredPDE)):
+        shape = f.state_shape
+        if x0.shape[x0.ndim - len(shape) :] != shape or x0.ndim < len(shape):
+            what = f"{shape[0]} states" if isinstance(f, LoweredModel) else f"fields {f.state_names} on its grid"
+            raise ValueError(
+                f"x0 has shape {x0.shape}; {f.name} has {what}, so x0 is (..., {', '.join(map(str, shape))})"
+            )
+        batch = x0.shape[: x0.ndim - len(shape)]
         p_batch = field.p.shape[:-1]
         if p_batch and p_batch != batch:
             raise ValueError(f"p has batch shape {p_batch}; it must be () or x0's batch shape {batch}")
@@ -89,10 +93,11 @@ def _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, throw, ba
     if not batch:
         xs, failure = _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every)
     else:
-        flat = x0.reshape(-1, x0.shape[-1])
+        state_shape = x0.shape[len(batch) :]
+        flat = x0.reshape(-1, *state_shape)
         x1_flat = None if x1 is None else x1.reshape(flat.shape)
         p_axis = 0 if field.p.ndim > 1 else None
-        p_flat = field.p.reshape(-1, field.p.shape[-1]) if p_axis == 0 else field.p
+        p_flat = field.p.reshape(flat.shape[0], field.p.shape[-1]) if p_axis == 0 else field.p
 
         def one(x0_i, x1_i, p_i):
             return _trajectory(integrator, dataclasses.replace(field, p=p_i), x0_i, x1_i, t0, dt, n_steps, save_every)

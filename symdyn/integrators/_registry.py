@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
+from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrator import AbstractIntegrator
 from ._leapfrog import Leapfrog
@@ -22,13 +23,21 @@ _INTEGRATORS: dict[str, type[AbstractIntegrator]] = {
         Trapezoid,
         GaussLegendre4,
         Leapfrog,
+        Etd1,
+        Etd2,
+        Etdrk4,
+        ImexEuler,
+        ImexTrapezoid,
     )
 }
 
 
-def available() -> tuple[str, ...]:
-    """The names `get` knows."""
-    return tuple(_INTEGRATORS)
+def available(*, split: bool | None = None) -> tuple[str, ...]:
+    """The names `get` knows; `split=True` only the methods for a PDE's split u' = L u + N(u)
+    (exponential and IMEX), `split=False` only those for any vector field."""
+    if split is None:
+        return tuple(_INTEGRATORS)
+    return tuple(name for name, cls in _INTEGRATORS.items() if issubclass(cls, AbstractSplitIntegrator) == split)
 
 
 def get(method: str | AbstractIntegrator) -> AbstractIntegrator:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..model import Model
 from ._codegen import generate_module
+from ._pde import LoweredPDE, lower_pde
 from ._source import compile_module
 
 
@@ -51,6 +52,10 @@ class LoweredModel(eqx.Module):
     p: jax.Array | None
     x0: jax.Array | None
 
+    @property
+    def state_shape(self) -> tuple[int, ...]:
+        return (len(self.state_names),)
+
 
 def _dtype(dtype: Any) -> np.dtype:
     if dtype is None:
@@ -63,9 +68,15 @@ def _dtype(dtype: Any) -> np.dtype:
     return dtype
 
 
-def lower_model(model: Model, dtype: Any = None) -> LoweredModel:
+def lower_model(
+    model: Model, dtype: Any = None, *, derivatives: str | None = None, dealias: bool = False
+) -> LoweredModel | LoweredPDE:
     """Generate, compile and wrap the JAX functions of `model` (see `Model.lower`)."""
     dtype = _dtype(dtype)
+    if model.is_pde:
+        return lower_pde(model, dtype, derivatives=derivatives, dealias=dealias)
+    if derivatives is not None or dealias:
+        raise ValueError(f"{model.name} is an ODE: derivatives and dealias apply to PDE models only")
     module = generate_module(model)
     namespace = compile_module(module.source, model.name)
 

@@ -25,6 +25,12 @@ def _stack(entries, like):
 def _matrix(rows, like):
     """Rows of entries as a (..., n, m) matrix, stacked row by row (which XLA fuses better)."""
     return jnp.stack(jnp.broadcast_arrays(*(_stack(row, like) for row in rows)), axis=-2)
+
+
+def _fields(entries, like, ndim):
+    """The entries broadcast to the shape of `like` and stacked on a new axis before its last `ndim` (a grid)."""
+    entries = [jnp.asarray(e, like.dtype) if isinstance(e, (int, float)) else e for e in entries]
+    return jnp.stack(jnp.broadcast_arrays(like, *entries)[1:], axis=-ndim - 1)
 '''
 
 
@@ -64,6 +70,7 @@ def function_source(
     outputs: Sequence[sp.Expr] | Sequence[Sequence[sp.Expr]],
     names: SymbolTable,
     like: str,
+    stacker: str = "_stack",
 ) -> str:
     is_matrix = bool(outputs) and isinstance(outputs[0], (list, tuple))
     flat = [e for row in outputs for e in row] if is_matrix else list(outputs)
@@ -81,7 +88,10 @@ def function_source(
         body = ",\n".join(f"        [{', '.join(row)}]" for row in rows)
         lines.append(f"    return _matrix([\n{body},\n    ], {like})")
     elif entries:
-        lines.append(f"    return _stack([{', '.join(entries)}], {like})")
+        lines.append(f"    return {stacker}([{', '.join(entries)}], {like})")
+    elif stacker == "_fields":
+        grid_like, ndim = like.rsplit(", ", 1)
+        lines.append(f"    return jnp.zeros(({grid_like}).shape[:-{ndim}] + (0,) + ({grid_like}).shape[-{ndim}:])")
     else:
         lines.append(f"    return jnp.zeros({like}.shape + (0,), {like}.dtype)")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from ._components import (
 )
 from ._first_order import FirstOrderSystem, Jet
 from ._latex import expression_to_latex
+from ._linear import LinearSplit, LinearTerm
 from ._load import load, parse
 from ._model import Model
 from ._names import ascii_name
@@ -27,6 +28,8 @@ __all__ = [
     "FirstOrderSystem",
     "InitialValue",
     "Jet",
+    "LinearSplit",
+    "LinearTerm",
     "Model",
     "Parameter",
     "State",

@@ -20,6 +20,7 @@ from ._components import (
     Unknown,
 )
 from ._first_order import FirstOrderSystem, Jet
+from ._linear import LinearSplit, split_linear
 
 if TYPE_CHECKING:
     from ..lower import LoweredModel
@@ -189,6 +190,20 @@ class Model:
             products.append(sp.Add(*terms))
         return sp.Matrix(products)
 
+    @property
+    def coordinates(self) -> tuple[sp.Symbol, ...]:
+        """The spatial coordinates, in the order of @domain; empty for an ODE."""
+        return tuple(c.symbol for c in self.domain)
+
+    def linear_split(self) -> LinearSplit:
+        """`rhs()` as L u + N(u): the linear, constant-coefficient part and the rest, entry by entry.
+
+        `split.symbol(i)` is the exact Fourier symbol of entry i's linear part; for
+        `D(u) ~ -u*∂x(u) - ∂x^2(u) - ∂x^4(u)` it is k² - k⁴. Exponential and IMEX
+        integrators treat L exactly or implicitly and N explicitly.
+        """
+        return split_linear(self.system.rhs, self.state_vector, self.system.jets, self.coordinates, self.time)
+
     # --- other forms
     def first_order(self) -> Model:
         """The same system written with first-order states only (x, xˍt, ...), as a new Model."""
@@ -210,12 +225,17 @@ class Model:
 
         return model_to_text(self)
 
-    def lower(self, dtype: Any = None) -> LoweredModel:
+    def lower(self, dtype: Any = None, *, derivatives: str | None = None, dealias: bool = False) -> LoweredModel:
         """JAX functions `rhs(t, x, p)`, `jac(t, x, p)`, `jvp(t, x, p, v)` with default `p` and `x0`.
+
+        A PDE lowers to a `LoweredPDE` on its grid: states of shape `(n_fields, *grid)`.
 
         Args:
             dtype: float32 or float64 (float64 needs `jax_enable_x64`); by default JAX's default float.
+            derivatives: PDEs only: `"spectral"` (the default on periodic domains) or finite
+                differences `"fd2"`, `"fd4"` (the default on bounded ones is `"fd2"`).
+            dealias: PDEs only: apply the 2/3 rule to the nonlinear part.
         """
         from ..lower import lower_model
 
-        return lower_model(self, dtype=dtype)
+        return lower_model(self, dtype=dtype, derivatives=derivatives, dealias=dealias)

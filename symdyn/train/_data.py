@@ -11,28 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..data import Uniform, draw_parameters
 from ..integrators import AbstractIntegrator, get, integrate
 from ..model import Model
-
-
-@dataclasses.dataclass(frozen=True)
-class Uniform:
-    """The uniform distribution on [low, high], for a parameter that sets the initial state.
-
-    Example:
-        >>> Uniform(0.5, 0.7).sample(jax.random.PRNGKey(0), (3,)).shape
-        (3,)
-    """
-
-    low: float
-    high: float
-
-    def __post_init__(self):
-        if not (np.isfinite(self.low) and np.isfinite(self.high) and self.low <= self.high):
-            raise ValueError(f"Uniform({self.low}, {self.high}): need finite low <= high")
-
-    def sample(self, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-        return jax.random.uniform(key, shape, minval=self.low, maxval=self.high)
 
 
 class Chunks(NamedTuple):
@@ -199,21 +180,8 @@ def generate(
     if lowered.initial is None:
         raise ValueError(f"{model.name} leaves an initial value out; give every state an initial value in the file")
     names = lowered.parameter_names
-    unknown = [name for name in initial if name not in names]
-    if unknown:
-        raise ValueError(f"initial draws {', '.join(unknown)}, not a parameter of {model.name} ({', '.join(names)})")
-    values = model.parameter_values
-    columns = []
-    keys = jax.random.split(key, len(names))
-    for i, name in enumerate(names):
-        spec = initial.get(name, values[i])
-        if spec is None:
-            raise ValueError(f"parameter {name} has no default; give it a value or a distribution in initial")
-        if isinstance(spec, Uniform):
-            columns.append(spec.sample(keys[i], (trajectories,)))
-        else:
-            columns.append(jnp.full((trajectories,), float(spec)))
-    p = jnp.stack(columns, axis=-1).astype(lowered.p.dtype if lowered.p is not None else jnp.result_type(float))
+    dtype = lowered.p.dtype if lowered.p is not None else jnp.result_type(float)
+    p = draw_parameters(names, model.parameter_values, initial, trajectories, key, dtype, model.name)
     x0 = lowered.initial(p)
     n_steps = round(duration / dt)
     xs = integrate(lowered, x0, 0.0, dt, n_steps, method=get(method), p=p)

@@ -1,0 +1,264 @@
+"""The grid of a PDE's domain and the spatial derivatives on it: spectral (FFT) or finite differences.
+
+A `Domain` holds the coordinate arrays of a `@domain`: a periodic coordinate over
+[a, b) has the points a + j (b - a)/n, a bounded one over [a, b] has n points with
+both ends included. Derivatives act on arrays whose last axes are the grid:
+
+- `Spectral`: exact for band-limited fields on a fully periodic grid; ∂ⁿ multiplies
+  mode k by (i k)ⁿ, and for odd n the Nyquist mode of an even-sized axis is zeroed
+  (its derivative is not real).
+- `FiniteDifference(accuracy)`: central stencils of the given order of accuracy;
+  on a bounded axis the rows near an end are one-sided with one point more, so the
+  order holds up to the boundary. Weights are exact (Fornberg's algorithm in SymPy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from ..model import Coordinate
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Points, spacing and wavenumbers of a rectangular domain."""
+
+    names: tuple[str, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    points: tuple[int, ...]
+    periodic: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, domain: tuple[Coordinate, ...], values: dict) -> Domain:
+        def number(expr) -> float:
+            return float(sp.sympify(expr).xreplace(values))
+
+        return cls(
+            tuple(c.name for c in domain),
+            tuple(number(c.lower) for c in domain),
+            tuple(number(c.upper) for c in domain),
+            tuple(int(c.points) for c in domain),
+            tuple(c.periodic for c in domain),
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.points
+
+    @property
+    def ndim(self) -> int:
+        return len(self.points)
+
+    @property
+    def spacing(self) -> tuple[float, ...]:
+        return tuple(
+            (b - a) / (n if periodic else n - 1)
+            for a, b, n, periodic in zip(self.lower, self.upper, self.points, self.periodic)
+        )
+
+    @property
+    def axes(self) -> tuple[np.ndarray, ...]:
+        """One coordinate array per dimension."""
+        return tuple(a + h * np.arange(n) for a, h, n in zip(self.lower, self.spacing, self.points))
+
+    def mesh(self) -> tuple[np.ndarray, ...]:
+        """The coordinates at every point, each of the grid's shape."""
+        return tuple(np.meshgrid(*self.axes, indexing="ij"))
+
+    def quadrature_weights(self) -> np.ndarray:
+        """Weights w with Σ w u ≈ ∫ u: the rectangle rule on periodic axes (spectrally accurate),
+        the trapezoid rule on bounded ones."""
+        weights = np.ones(())
+        for h, n, periodic in zip(self.spacing, self.points, self.periodic):
+            w = np.full(n, h)
+            if not periodic:
+                w[[0, -1]] = h / 2
+            weights = np.multiply.outer(weights, w)
+        return weights
+
+    def wavenumbers(self) -> tuple[np.ndarray, ...]:
+        """Angular wavenumbers of the `rfftn` modes, each shaped to broadcast over the spectral grid
+        (full axes first, the last axis halved)."""
+        if not all(self.periodic):
+            raise ValueError("wavenumbers need a periodic domain")
+        result = []
+        for d, (h, n) in enumerate(zip(self.spacing, self.points)):
+            last = d == self.ndim - 1
+            k = 2 * np.pi * (np.fft.rfftfreq(n, h) if last else np.fft.fftfreq(n, h))
+            shape = [1] * self.ndim
+            shape[d] = k.size
+            result.append(k.reshape(shape))
+        return tuple(result)
+
+    def spectral_shape(self) -> tuple[int, ...]:
+        return (*self.points[:-1], self.points[-1] // 2 + 1)
+
+    def nyquist(self, d: int) -> np.ndarray:
+        """True at the Nyquist mode of axis d (none when its size is odd), shaped like `wavenumbers()[d]`."""
+        n = self.points[d]
+        count = n // 2 + 1 if d == self.ndim - 1 else n
+        mask = np.zeros(count, bool)
+        if n % 2 == 0:
+            mask[n // 2] = True
+        shape = [1] * self.ndim
+        shape[d] = count
+        return mask.reshape(shape)
+
+    def to_modes(self, u):
+        """`rfftn` over the grid axes (the last `ndim`)."""
+        return jnp.fft.rfftn(u, axes=tuple(range(-self.ndim, 0)))
+
+    def from_modes(self, modes):
+        return jnp.fft.irfftn(modes, s=self.shape, axes=tuple(range(-self.ndim, 0)))
+
+    def dealias_mask(self) -> np.ndarray:
+        """The 2/3 rule: keep modes with |k_d| < (2/3)·k_max,d on every axis."""
+        keep = np.ones(self.spectral_shape(), bool)
+        for k in self.wavenumbers():
+            keep &= np.abs(k) < (2 / 3) * np.abs(k).max()
+        return keep
+
+
+class AbstractDerivatives:
+    """∂ of arrays whose last `grid.ndim` axes are the grid."""
+
+    grid: Domain
+
+    def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
+        raise NotImplementedError
+
+    def multiplier(self, counts: tuple[int, ...]) -> np.ndarray:
+        """The derivative's Fourier multiplier on the `rfftn` modes (periodic grids only)."""
+        raise NotImplementedError
+
+    def jets(self, u: jnp.ndarray, requests: tuple[tuple[int, tuple[int, ...]], ...]) -> list[jnp.ndarray]:
+        """`(field, counts)` derivatives of `u` (..., n_fields, *grid), one array each."""
+        axis = u.ndim - self.grid.ndim - 1
+        return [self.derivative(jnp.take(u, field, axis=axis), counts) for field, counts in requests]
+
+
+@dataclass(frozen=True, eq=False)
+class Spectral(AbstractDerivatives):
+    """Spectral derivatives through `rfftn` (every axis periodic)."""
+
+    grid: Domain
+
+    def __post_init__(self):
+        if not all(self.grid.periodic):
+            bounded = [n for n, p in zip(self.grid.names, self.grid.periodic) if not p]
+            raise ValueError(
+                f"spectral derivatives need a periodic domain; {', '.join(bounded)} is bounded: "
+                "use derivatives='fd2' or 'fd4'"
+            )
+
+    def multiplier(self, counts: tuple[int, ...]) -> np.ndarray:
+        result = np.ones(self.grid.spectral_shape(), complex)
+        for d, (k, n) in enumerate(zip(self.grid.wavenumbers(), counts)):
+            if n:
+                factor = (1j * k) ** n
+                if n % 2:
+                    factor = np.where(self.grid.nyquist(d), 0, factor)
+                result = result * factor
+        return result
+
+    def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
+        return self.grid.from_modes(self.grid.to_modes(u) * self.multiplier(counts))
+
+    def jets(self, u, requests):
+        """One forward transform of all fields, one inverse transform of all derivatives."""
+        if not requests:
+            return []
+        modes = self.grid.to_modes(u)
+        field_axis = modes.ndim - self.grid.ndim - 1
+        stacked = jnp.stack(
+            [jnp.take(modes, field, axis=field_axis) * self.multiplier(counts) for field, counts in requests],
+            axis=field_axis,
+        )
+        values = self.grid.from_modes(stacked)
+        return [jnp.take(values, i, axis=field_axis) for i in range(len(requests))]
+
+
+def stencil_weights(order: int, offsets: tuple[int, ...]) -> tuple[float, ...]:
+    """Exact weights of the `order`-th derivative at 0 from values at `offsets` (unit spacing)."""
+    return tuple(float(w) for w in sp.finite_diff_weights(order, list(offsets), 0)[order][-1])
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteDifference(AbstractDerivatives):
+    """Finite differences of order `accuracy` (2, 4, ...): central inside, one-sided at bounded ends."""
+
+    grid: Domain
+    accuracy: int = 2
+
+    def __post_init__(self):
+        if self.accuracy < 2 or self.accuracy % 2:
+            raise ValueError(f"accuracy must be an even order (2, 4, ...), not {self.accuracy}")
+
+    def _width(self, order: int) -> int:
+        return 2 * ((order + 1) // 2) - 1 + self.accuracy
+
+    def rows(self, d: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gather indices and weights `(n, w)` of ∂^order along bounded axis d (spacing included)."""
+        n, h = self.grid.points[d], self.grid.spacing[d]
+        width = self._width(order)
+        if width + 1 > n:
+            raise ValueError(f"{self.grid.names[d]} has {n} points; ∂^{order} needs at least {width + 1}")
+        half = width // 2
+        indices = np.zeros((n, width + 1), int)
+        weights = np.zeros((n, width + 1))
+        central = stencil_weights(order, tuple(range(-half, half + 1)))
+        for i in range(n):
+            if half <= i < n - half:
+                indices[i, :width] = np.arange(i - half, i + half + 1)
+                weights[i, :width] = central
+            else:
+                start = 0 if i < half else n - width - 1
+                nodes = np.arange(start, start + width + 1)
+                indices[i] = nodes
+                weights[i] = stencil_weights(order, tuple(nodes - i))
+        return indices, weights / h**order
+
+    def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
+        for d, order in enumerate(counts):
+            if order:
+                u = self._along(u, d, order)
+        return u
+
+    def _along(self, u, d: int, order: int):
+        axis = u.ndim - self.grid.ndim + d
+        h = self.grid.spacing[d]
+        if self.grid.periodic[d]:
+            half = self._width(order) // 2
+            weights = stencil_weights(order, tuple(range(-half, half + 1)))
+            terms = [w * jnp.roll(u, -j, axis=axis) for j, w in zip(range(-half, half + 1), weights) if w]
+            return sum(terms[1:], terms[0]) / h**order
+        indices, weights = self.rows(d, order)
+        moved = jnp.moveaxis(u, axis, -1)
+        result = jnp.sum(moved[..., indices] * weights.astype(moved.dtype), axis=-1)
+        return jnp.moveaxis(result, -1, axis)
+
+    def multiplier(self, counts: tuple[int, ...]) -> np.ndarray:
+        """The stencil's symbol Σ w_j e^{i k j h} (a periodic grid's modified wavenumber)."""
+        result = np.ones(self.grid.spectral_shape(), complex)
+        for d, (k, order) in enumerate(zip(self.grid.wavenumbers(), counts)):
+            if order:
+                half = self._width(order) // 2
+                h = self.grid.spacing[d]
+                weights = stencil_weights(order, tuple(range(-half, half + 1)))
+                symbol = sum(w * np.exp(1j * k * j * h) for j, w in zip(range(-half, half + 1), weights))
+                result = result * symbol / h**order
+        return result
+
+
+def derivatives_named(name: str, grid: Domain) -> AbstractDerivatives:
+    """`"spectral"`, `"fd2"`, `"fd4"`, ... (the finite-difference order after `fd`)."""
+    if name == "spectral":
+        return Spectral(grid)
+    if name.startswith("fd") and name[2:].isdigit():
+        return FiniteDifference(grid, int(name[2:]))
+    raise ValueError(f"derivatives must be 'spectral' or 'fd2', 'fd4', ..., not {name!r}")

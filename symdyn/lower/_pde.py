@@ -1,0 +1,389 @@
+"""A PDE model lowered at the level of operators: the jet on the grid, then pointwise JAX.
+
+The right-hand side of a PDE is a pointwise expression in the jet of its fields
+(u, u_x, u_xx, ...). Lowering generates that expression once, as a small JAX
+function of the jet arrays; at run time the jet is computed on the grid (FFT or
+stencils) and the function is evaluated over all points at once. Nothing is
+generated per grid point, so the code, the time to lower and the time to compile
+do not grow with the resolution.
+
+The exact Jacobian-vector product is the linearised operator
+Σ_k (∂f/∂(D_k u))(jet of u) · D_k v, generated the same way and applied to the jet
+of v, without a matrix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from ..model import Model
+from ._boundary import Boundary, boundaries_of
+from ._grid import AbstractDerivatives, Domain, derivatives_named
+from ._source import SymbolTable, compile_module, function_source, module_source
+
+DENSE_JACOBIAN_LIMIT = 4096  # state entries; the dense Jacobian of 4096 has 16.8 million entries
+
+
+class LoweredPDE(eqx.Module):
+    """JAX functions of a PDE model on its grid.
+
+    A state `u` has shape `(n_fields, *grid_shape)`, also for one field; leading axes
+    before those are a batch. Functions:
+
+    - `rhs(t, u, p)`: the right-hand side on the grid.
+    - `jvp(t, u, p, v)`: the exact linearised operator applied to a direction field `v`.
+    - `jac(t, u, p)`: the dense Jacobian `(*state, *state)`, for small grids only
+      (at most 4096 state entries): it is the matrix of `jvp`, one column per entry.
+    - `observed(t, u, p) -> (k, *grid)`, `conserved(t, u, p) -> (k,)`: integrals are
+      quadratures on the grid (spectrally accurate on periodic axes).
+    - `linear(p)`: the Fourier multiplier of each field's linear constant-coefficient
+      part on the `rfftn` modes `(n_fields, *modes)`, complex; `nonlinear(t, u, p)` the
+      rest, so that `rhs = from_modes(linear(p) · to_modes(u)) + nonlinear` (periodic
+      domains; exponential and IMEX integrators use them).
+    - `initial(p)`: the model's initial fields, or None.
+
+    Attributes:
+        grid: one coordinate array per dimension.
+        domain: the `Domain` (names, bounds, points, periodicity).
+        derivatives: the scheme for spatial derivatives.
+        p, x0: default parameters and initial state (None where the model leaves one out).
+
+    Example:
+        >>> low = symdyn.load("examples/kuramoto_sivashinsky.sdyn").lower()
+        >>> low.x0.shape, low.grid[0].shape
+        ((1, 256), (256,))
+    """
+
+    name: str = eqx.field(static=True)
+    state_names: tuple[str, ...] = eqx.field(static=True)
+    parameter_names: tuple[str, ...] = eqx.field(static=True)
+    observed_names: tuple[str, ...] = eqx.field(static=True)
+    conserved_names: tuple[str, ...] = eqx.field(static=True)
+    domain: Domain = eqx.field(static=True)
+    derivatives: AbstractDerivatives = eqx.field(static=True)
+    dealias: bool = eqx.field(static=True)
+    source: str = eqx.field(static=True, repr=False)
+    _program: _Program = eqx.field(static=True, repr=False)
+    p: jax.Array | None
+    x0: jax.Array | None
+
+    @property
+    def state_shape(self) -> tuple[int, ...]:
+        return (len(self.state_names), *self.domain.shape)
+
+    @property
+    def grid(self) -> tuple[np.ndarray, ...]:
+        return self.domain.axes
+
+    @property
+    def initial(self) -> Callable | None:
+        return self._program.initial_values if self._program.has_initial else None
+
+    def rhs(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+        if self.dealias:
+            return self.domain.from_modes(self.linear(p) * self.domain.to_modes(u)) + self.nonlinear(t, u, p)
+        return self._program.evaluate(t, u, p, "rhs")
+
+    def jvp(self, t: Any, u: jax.Array, p: jax.Array, v: jax.Array) -> jax.Array:
+        if self.dealias:
+            linear = self.domain.from_modes(self.linear(p) * self.domain.to_modes(v))
+            modes = self.domain.to_modes(self._program.evaluate(t, u, p, "remainder_jvp", v))
+            return linear + self.domain.from_modes(modes * self.domain.dealias_mask())
+        return self._program.evaluate(t, u, p, "jvp", v)
+
+    def jac(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+        size = int(np.prod(self.state_shape))
+        if size > DENSE_JACOBIAN_LIMIT:
+            raise ValueError(
+                f"{self.name}: the dense Jacobian of {size} state entries is too large "
+                f"(limit {DENSE_JACOBIAN_LIMIT}); use jvp(t, u, p, v), the linearised operator"
+            )
+        basis = jnp.eye(size, dtype=u.dtype).reshape(size, *self.state_shape)
+        columns = jax.vmap(lambda v: self.jvp(t, u, p, v))(basis)
+        return jnp.moveaxis(columns.reshape(size, *self.state_shape), 0, -1).reshape(
+            *self.state_shape, *self.state_shape
+        )
+
+    def linear(self, p: jax.Array) -> jax.Array:
+        """The linear part's multiplier `(n_fields, *modes)` at parameters `p` (periodic domains)."""
+        if not all(self.domain.periodic):
+            raise ValueError(
+                f"{self.name}: a bounded domain has no Fourier multiplier; "
+                "exponential and IMEX integrators need a periodic domain"
+            )
+        return self._program.linear_multiplier(self.derivatives, p)
+
+    def nonlinear(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+        """The right-hand side less its linear part (2/3-dealiased when lowered with dealias=True)."""
+        remainder = self._program.evaluate(t, u, p, "remainder")
+        if self.dealias:
+            return self.domain.from_modes(self.domain.to_modes(remainder) * self.domain.dealias_mask())
+        return remainder
+
+    def observed(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+        return self._program.evaluate(t, u, p, "observed")
+
+    def conserved(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+        return self._program.evaluate(t, u, p, "conserved")
+
+
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """The generated pointwise functions and how to feed them: jets, coordinates, integrals, boundaries."""
+
+    namespace: dict
+    requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of u: (field, counts)
+    direction_requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of v used by each jvp function
+    linear_terms: tuple[tuple[tuple[Callable, tuple[int, ...]], ...], ...]  # per field: (coefficient(p), counts)
+    domain: Domain
+    derivatives: AbstractDerivatives
+    boundaries: tuple[Boundary, ...]
+    integral_weights: np.ndarray
+    n_fields: int
+    has_initial: bool
+
+    def _mesh(self, dtype):
+        return tuple(jnp.asarray(c, dtype) for c in self.domain.mesh())
+
+    def evaluate(self, t, u, p, name: str, v=None):
+        u = jnp.asarray(u)
+        if u.ndim > self.domain.ndim + 1:  # a batch of states
+            flat = u.reshape(-1, *u.shape[-self.domain.ndim - 1 :])
+            if v is None:
+                out = jax.vmap(lambda w: self.evaluate(t, w, p, name))(flat)
+            else:
+                vf = jnp.broadcast_to(v, u.shape).reshape(flat.shape)
+                out = jax.vmap(lambda w, d: self.evaluate(t, w, p, name, d))(flat, vf)
+            return out.reshape(*u.shape[: -self.domain.ndim - 1], *out.shape[1:])
+        t = jnp.asarray(t, u.dtype)
+        x = self._mesh(u.dtype)
+        if v is not None:
+            v = jnp.asarray(v, u.dtype)
+        for boundary in self.boundaries:
+            u = boundary.project(u, t, p, x)
+            if v is not None:
+                v = boundary.project(v, t, p, x, homogeneous=True)
+        jets = self.derivatives.jets(u, self.requests)
+        if name in ("observed", "conserved"):
+            integrands = self.namespace["integrands"](t, jets, p, x)
+            weights = jnp.asarray(self.integral_weights, u.dtype)
+            integrals = jnp.sum(integrands * weights, axis=tuple(range(1, integrands.ndim)))
+            return self.namespace[name](t, jets, p, x, integrals)
+        if v is None:
+            result = self.namespace[name](t, jets, p, x)
+        else:
+            result = self.namespace[name](t, jets, self.derivatives.jets(v, self.direction_requests), p, x)
+        if name in ("rhs", "jvp"):
+            for boundary in self.boundaries:
+                result = boundary.rates(result, t, p, x, homogeneous=name == "jvp")
+        return result
+
+    def initial_values(self, p):
+        dtype = p.dtype
+        x = self._mesh(dtype)
+        u = self.namespace["initial"](p, x)
+        for boundary in self.boundaries:
+            u = boundary.project(u, jnp.asarray(0, dtype), p, x)
+        return u
+
+    def linear_multiplier(self, derivatives: AbstractDerivatives, p):
+        rows = []
+        for terms in self.linear_terms:
+            total = jnp.zeros(self.domain.spectral_shape(), jnp.result_type(p.dtype, jnp.complex64))
+            for coefficient, counts in terms:
+                total = total + coefficient(p) * derivatives.multiplier(counts)
+            rows.append(total)
+        return jnp.stack(rows)
+
+
+def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: bool = False) -> LoweredPDE:
+    """Generate and compile `model`'s pointwise functions; see `LoweredPDE`."""
+    values = model.defaults
+    constants = {c.symbol: values[c.symbol] for c in model.constants}
+    domain = Domain.of(model.domain, values)
+    scheme = derivatives or ("spectral" if all(domain.periodic) else "fd2")
+    derivative_scheme = derivatives_named(scheme, domain)
+    if dealias and not all(domain.periodic):
+        raise ValueError(f"{model.name}: dealiasing needs a periodic domain")
+
+    vector = model.state_vector
+    coordinates = model.coordinates
+    coefficients = [p.symbol for p in model.parameters] + [u.symbol for u in model.unknowns]
+    field_of = {}
+    for index, symbol in enumerate(vector):
+        jet = model.jet(symbol)
+        field_of[(jet.state.name, jet.time_order)] = index
+
+    def request(symbol: sp.Symbol) -> tuple[int, tuple[int, ...]]:
+        jet = model.jet(symbol)
+        counts = dict(jet.space)
+        return field_of[(jet.state.name, jet.time_order)], tuple(int(counts.get(c, 0)) for c in coordinates)
+
+    def exact(expr) -> sp.Expr:
+        return model.system.to_jets(sp.sympify(expr)).xreplace(constants)
+
+    rhs = [exact(e) for e in model.rhs()]
+    split = model.linear_split()
+    remainder = [exact(e) for e in split.remainder]
+
+    integrals: list[sp.Integral] = []
+
+    def without_integrals(expr: sp.Expr) -> sp.Expr:
+        def placeholder(integral: sp.Integral) -> sp.Symbol:
+            if tuple(v for v, *_ in integral.limits) and {v for v, *_ in integral.limits} != set(coordinates):
+                raise ValueError(
+                    f"{model.name}: ∫ over {', '.join(str(v) for v, *_ in integral.limits)}: "
+                    f"integrals run over the whole domain ({', '.join(map(str, coordinates))})"
+                )
+            integrals.append(integral.function)
+            return sp.Symbol(f"_I{len(integrals) - 1}")
+
+        return expr.replace(lambda e: isinstance(e, sp.Integral), placeholder)
+
+    observed = [without_integrals(exact(d.expression)) for d in model.observed]
+    conserved = [without_integrals(exact(d.expression)) for d in model.conserved]
+    for definition, expr in zip(model.conserved, conserved):
+        if expr.free_symbols & (set(model.system.jets) | set(coordinates)):
+            raise ValueError(
+                f"{model.name}: the conserved quantity `{definition.name}` is not a number; "
+                f"integrate it over the domain, as in `∫(u, {coordinates[0]})`"
+            )
+
+    jet_symbols = sorted(
+        set().union(*(e.free_symbols for e in rhs + remainder + observed + integrals)) & set(model.system.jets),
+        key=lambda s: (request(s)[0], sum(request(s)[1]), s.name),
+    )
+    base = [s for s in vector]  # the fields themselves first: `_j[0]` sets the output's shape
+    jet_symbols = base + [s for s in jet_symbols if s not in base]
+    requests = tuple(request(s) for s in jet_symbols)
+
+    names = SymbolTable()
+    names.add(model.time, "_t")
+    for i, symbol in enumerate(coefficients):
+        names.add(symbol, f"_p[..., {i}]")
+    for d, symbol in enumerate(coordinates):
+        names.add(symbol, f"_x[{d}]")
+    for k, symbol in enumerate(jet_symbols):
+        names.add(symbol, f"_j[{k}]")
+    for k in range(len(integrals)):
+        names.add(sp.Symbol(f"_I{k}"), f"_I[{k}]", name=f"integral{k}")
+
+    # linearisation: one direction symbol per jet entering the expression
+    direction = {s: sp.Symbol(f"δ{s.name}", real=True) for s in jet_symbols}
+    direction_order = [s for s in jet_symbols]
+    for k, symbol in enumerate(direction_order):
+        names.add(direction[symbol], f"_v[{k}]", name="d_" + symbol.name)
+
+    def linearised(exprs):
+        return [sum((sp.diff(f, s) * direction[s] for s in jet_symbols if f.has(s)), sp.S.Zero) for f in exprs]
+
+    ndim = domain.ndim
+    like = f"_j[0], {ndim}"
+    functions = [
+        function_source("rhs", "_t, _j, _p, _x", "The right-hand side, pointwise.", rhs, names, like, "_fields"),
+        function_source(
+            "remainder", "_t, _j, _p, _x", "The rhs less its linear part.", remainder, names, like, "_fields"
+        ),
+        function_source("jvp", "_t, _j, _v, _p, _x", "The linearised rhs.", linearised(rhs), names, like, "_fields"),
+        function_source(
+            "remainder_jvp",
+            "_t, _j, _v, _p, _x",
+            "The linearised remainder.",
+            linearised(remainder),
+            names,
+            like,
+            "_fields",
+        ),
+        function_source("integrands", "_t, _j, _p, _x", "Integrands of ∫ terms.", integrals, names, like, "_fields"),
+        function_source(
+            "observed", "_t, _j, _p, _x, _I", "The @observed quantities.", observed, names, like, "_fields"
+        ),
+        function_source("conserved", "_t, _j, _p, _x, _I", "The @conserved quantities.", conserved, names, "_t"),
+    ]
+    initial = model.initial_state()
+    has_initial = all(value is not None for value in initial)
+    if has_initial:
+        functions.append(
+            function_source(
+                "initial",
+                "_p, _x",
+                "The initial fields.",
+                [exact(v) for v in initial],
+                names,
+                f"jnp.zeros(_x[0].shape, _p.dtype), {ndim}",
+                "_fields",
+            )
+        )
+    boundaries, boundary_functions = boundaries_of(model, domain, derivative_scheme, field_of, names, exact)
+    functions += boundary_functions
+
+    coefficient_functions = []
+    for terms in split.linear:
+        row = []
+        for term in terms:
+            counts = dict(term.space)
+            row.append(
+                (
+                    _scalar_function(exact(term.coefficient), coefficients),
+                    tuple(int(counts.get(c, 0)) for c in coordinates),
+                )
+            )
+        coefficient_functions.append(tuple(row))
+
+    origin = f" from {model.filename}" if model.filename else ""
+    source = module_source(
+        f"{model.name}, lowered by symdyn{origin}: pointwise in the jet _j of the fields on the grid _x.\n",
+        functions,
+    )
+    namespace = compile_module(source, model.name)
+    boundaries = tuple(dataclasses.replace(b, values=namespace[b.function]) for b in boundaries)
+    program = _Program(
+        namespace=namespace,
+        requests=requests,
+        direction_requests=requests,
+        linear_terms=tuple(coefficient_functions),
+        domain=domain,
+        derivatives=derivative_scheme,
+        boundaries=boundaries,
+        integral_weights=domain.quadrature_weights(),
+        n_fields=len(vector),
+        has_initial=has_initial,
+    )
+    parameters = model.parameter_values
+    p = None if any(v is None for v in parameters) else jnp.asarray([float(v) for v in parameters], dtype=dtype)
+    x0 = program.initial_values(p) if has_initial and p is not None else None
+    return LoweredPDE(
+        name=model.name,
+        state_names=tuple(s.name for s in vector),
+        parameter_names=tuple(s.name for s in coefficients),
+        observed_names=tuple(d.name for d in model.observed),
+        conserved_names=tuple(d.name for d in model.conserved),
+        domain=domain,
+        derivatives=derivative_scheme,
+        dealias=dealias,
+        source=source,
+        _program=program,
+        p=p,
+        x0=x0,
+    )
+
+
+def _scalar_function(expr: sp.Expr, coefficients: list[sp.Symbol]) -> Callable:
+    """A constant coefficient as a function of p (it may use parameters, nothing that varies)."""
+    table = SymbolTable()
+    for i, symbol in enumerate(coefficients):
+        table.add(symbol, f"_p[..., {i}]")
+    source = module_source(
+        "A linear coefficient.", [function_source("c", "_p", "", [expr], table, "jnp.zeros(_p.shape[:-1], _p.dtype)")]
+    )
+    function = compile_module(source, "coefficient")["c"]
+    return lambda p: function(p)[..., 0]

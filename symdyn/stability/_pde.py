@@ -1,0 +1,160 @@
+"""Is a step stable for a PDE? The linear part's spectrum times the step, against the method's region.
+
+On a periodic grid the linear, constant-coefficient part of the right-hand side is
+diagonal in Fourier space; its eigenvalues are its multiplier on the modes (exact,
+for the discretisation in use). On a bounded grid they are those of the dense
+Jacobian at a state. Each z = h·σ is then checked against the method:
+
+- an explicit or implicit method for the whole right-hand side: |ζ(z)| ≤ 1 for its
+  characteristic roots (RK4 on the seed's KS grid at h = 0.2 reaches z ≈ −4956,
+  far outside its region, which ends near −2.79);
+- an exponential or IMEX method: the linear part goes through its exact or implicit
+  R(z) (e^z, 1/(1 − z), Crank-Nicolson), stable wherever Re σ ≤ 0, and only the
+  nonlinear part is explicit, which this report cannot bound from the spectrum alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ..integrators import ZETA, AbstractIntegrator, AbstractSplitIntegrator, Z, get
+from ..lower import LoweredPDE
+from ._characteristic import Characteristic
+
+
+@dataclass(frozen=True)
+class PDEStabilityReport:
+    """The spectrum h·σ of a lowered PDE's linear part and what a method does with it."""
+
+    model: str
+    method: str
+    dt: float
+    z: np.ndarray  # h·σ, one per eigenvalue
+    amplification: float  # max |ζ(z)| over the modes with Re z ≤ 0: above 1, the method grows a damped mode
+    split: bool  # the method treats L exactly or implicitly
+    largest_stable_dt: float  # the largest step with max |ζ| ≤ 1 (inf when any step is)
+    source: str  # "Fourier multiplier" or "dense Jacobian"
+
+    @property
+    def stable(self) -> bool:
+        return self.amplification <= 1 + 1e-9
+
+    @property
+    def worst(self) -> complex:
+        return complex(self.z[np.argmax(np.abs(self.z))])
+
+    def __str__(self) -> str:
+        verdict = "stable" if self.stable else "UNSTABLE"
+        lines = [
+            f"{self.model}, {self.method} at dt = {self.dt:g}: {verdict} for the linear part",
+            f"  spectrum of dt·L ({self.source}, {self.z.size} eigenvalues): "
+            f"Re in [{self.z.real.min():.4g}, {self.z.real.max():.4g}], |Im| <= {np.abs(self.z.imag).max():.4g}; "
+            f"largest |z| = {abs(self.worst):.4g} at {self.worst:.4g}",
+            f"  max |ζ(z)| over its modes with Re z <= 0: {self.amplification:.4g}"
+            + (
+                f" ({np.sum(self.z.real > 0)} modes with Re z > 0 grow in the PDE itself)"
+                if np.any(self.z.real > 0)
+                else ""
+            ),
+        ]
+        if self.split:
+            lines.append(
+                "  the method integrates L exactly or implicitly; its nonlinear part is explicit and may still "
+                "limit the step"
+            )
+        elif np.isfinite(self.largest_stable_dt):
+            lines.append(f"  the largest stable step for this spectrum is dt = {self.largest_stable_dt:.4g}")
+        return "\n".join(lines)
+
+
+def pde_stability(
+    model: LoweredPDE, method: str | AbstractIntegrator, dt: float, *, p=None, u=None
+) -> PDEStabilityReport:
+    """Check the step `dt` of `method` against the spectrum of `model`'s linear part.
+
+    Args:
+        model: a lowered PDE. method: an integrator name or instance. dt: the step.
+        p: parameters (default the model's). u: the state whose Jacobian gives the
+            spectrum on a bounded grid (default the model's initial state).
+
+    Example:
+        >>> low = symdyn.load("examples/kuramoto_sivashinsky.sdyn").lower()
+        >>> pde_stability(low, "rk4", 0.2).stable
+        False
+    """
+    if not isinstance(model, LoweredPDE):
+        raise TypeError("pde_stability takes a lowered PDE (model.lower() of a PDE model)")
+    if not dt > 0:
+        raise ValueError(f"dt must be positive, not {dt}")
+    integrator = get(method)
+    p = model.p if p is None else p
+    if p is None:
+        raise ValueError(f"{model.name}: a parameter has no default; pass p")
+    if all(model.domain.periodic):
+        sigma = np.asarray(model.linear(p)).ravel()
+        source = "Fourier multiplier"
+    else:
+        state = model.x0 if u is None else u
+        if state is None:
+            raise ValueError(f"{model.name}: no initial state; pass the state u whose Jacobian to use")
+        size = int(np.prod(model.state_shape))
+        sigma = np.linalg.eigvals(np.asarray(model.jac(0.0, state, p), np.float64).reshape(size, size))
+        source = "dense Jacobian"
+    split = isinstance(integrator, AbstractSplitIntegrator)
+    excess = _excess_growth(integrator)
+    z = dt * sigma
+    return PDEStabilityReport(
+        model=model.name,
+        method=integrator.name,
+        dt=float(dt),
+        z=z,
+        amplification=float(np.max(excess(z))),
+        split=split,
+        largest_stable_dt=float("inf") if split else _largest_stable_step(excess, sigma, dt),
+        source=source,
+    )
+
+
+def _excess_growth(integrator: AbstractIntegrator):
+    """z ↦ max |ζ(z)| for Re z ≤ 0, above 1 where the method grows a mode the PDE damps or keeps;
+    0 for the modes the PDE itself amplifies (Re z > 0, such as KS's long waves), which may grow."""
+    polynomial = integrator.characteristic_polynomial()
+    if sp.degree(polynomial, ZETA) == 1:
+        r = sp.lambdify(Z, integrator.stability_function(), "numpy")
+
+        def amplification(z):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return np.abs(r(np.asarray(z, complex)))
+    else:
+        amplification = Characteristic(integrator).amplification
+
+    def excess(z):
+        z = np.asarray(z, complex)
+        growth = np.where(z.real <= 0, amplification(z), 0.0)
+        return np.where(np.isnan(growth), np.inf, growth)
+
+    return excess
+
+
+def _largest_stable_step(amplification, sigma: np.ndarray, dt: float) -> float:
+    """The step where max |ζ(h σ)| crosses 1: doubling or halving from `dt`, then bisection."""
+
+    def ok(h: float) -> bool:
+        return float(np.max(amplification(h * sigma))) <= 1 + 1e-9
+
+    good, bad = (dt, 2 * dt) if ok(dt) else (dt / 2, dt)
+    while ok(bad):
+        good, bad = bad, 2 * bad
+        if bad > 1e6 * dt:
+            return float("inf")
+    while not ok(good):
+        good, bad = good / 2, good
+        if good < 1e-12 * dt:
+            return 0.0
+    while bad - good > 1e-9 * bad:
+        middle = 0.5 * (good + bad)
+        good, bad = (middle, bad) if ok(middle) else (good, middle)
+    return good
