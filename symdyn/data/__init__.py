@@ -2,6 +2,7 @@
 
 from ._fields import FieldDataset, generate_fields
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
+from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
 from ._uniform import Uniform, draw_parameters
 
@@ -17,4 +18,5 @@ __all__ = [
     "draw_parameters",
     "generate_fields",
     "preset",
+    "save_npz_atomically",
 ]

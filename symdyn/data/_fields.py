@@ -16,6 +16,7 @@ from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import LoweredPDE
 from ..model import Model
 from ._initial import AbstractInitialCondition, ModelInitial
+from ._npz import save_npz_atomically
 from ._uniform import Uniform, draw_parameters
 
 
@@ -59,10 +60,8 @@ class FieldDataset:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the `.npz` atomically (a reader never sees half a file)."""
-        path = os.fspath(path)
-        partial = path + ".partial.npz"
-        np.savez(
-            partial,
+        save_npz_atomically(
+            path,
             t=self.t,
             fields=self.states,
             field_names=np.array(self.field_names),
@@ -72,7 +71,6 @@ class FieldDataset:
             model=np.array(self.model_name),
             **{f"grid_{name}": axis for name, axis in zip(self.coordinate_names, self.grid)},
         )
-        os.replace(partial, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FieldDataset:

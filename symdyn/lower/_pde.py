@@ -141,14 +141,12 @@ class _Program:
     """The generated pointwise functions and how to feed them: jets, coordinates, integrals, boundaries."""
 
     namespace: dict
-    requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of u: (field, counts)
-    direction_requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of v used by each jvp function
+    requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of u (and of v in jvp): (field, counts)
     linear_terms: tuple[tuple[tuple[Callable, tuple[int, ...]], ...], ...]  # per field: (coefficient(p), counts)
     domain: Domain
     derivatives: AbstractDerivatives
     boundaries: tuple[Boundary, ...]
     integral_weights: np.ndarray
-    n_fields: int
     has_initial: bool
 
     def _mesh(self, dtype):
@@ -181,7 +179,7 @@ class _Program:
         if v is None:
             result = self.namespace[name](t, jets, p, x)
         else:
-            result = self.namespace[name](t, jets, self.derivatives.jets(v, self.direction_requests), p, x)
+            result = self.namespace[name](t, jets, self.derivatives.jets(v, self.requests), p, x)
         if name in ("rhs", "jvp"):
             for boundary in self.boundaries:
                 result = boundary.rates(result, t, p, x, homogeneous=name == "jvp")
@@ -349,13 +347,11 @@ def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: b
     program = _Program(
         namespace=namespace,
         requests=requests,
-        direction_requests=requests,
         linear_terms=tuple(coefficient_functions),
         domain=domain,
         derivatives=derivative_scheme,
         boundaries=boundaries,
         integral_weights=domain.quadrature_weights(),
-        n_fields=len(vector),
         has_initial=has_initial,
     )
     parameters = model.parameter_values

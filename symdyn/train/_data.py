@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..data import Uniform, draw_parameters
+from ..data import Uniform, draw_parameters, save_npz_atomically
 from ..integrators import AbstractIntegrator, get, integrate
 from ..model import Model
 
@@ -107,10 +107,8 @@ class Dataset:
         clash = sorted(set(arrays) & {"t", "state_names", "parameter_names", "parameters", "model"})
         if clash:
             raise ValueError(f"the model names {', '.join(clash)}, which the data file uses for its own arrays")
-        path = os.fspath(path)
-        partial = path + ".partial.npz"
-        np.savez(
-            partial,
+        save_npz_atomically(
+            path,
             t=self.t,
             state_names=np.array(self.state_names),
             parameter_names=np.array(self.parameter_names, dtype=str),
@@ -118,7 +116,6 @@ class Dataset:
             model=np.array(self.model_name),
             **arrays,
         )
-        os.replace(partial, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Dataset:

@@ -1,0 +1,15 @@
+"""Writing `.npz` files atomically: a reader never sees half a file."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def save_npz_atomically(path: str | os.PathLike, **arrays) -> None:
+    """`np.savez` to a temporary name beside `path`, then an atomic rename."""
+    path = os.fspath(path)
+    partial = path + ".partial.npz"
+    np.savez(partial, **arrays)
+    os.replace(partial, path)
