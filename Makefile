@@ -32,12 +32,19 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check symdyn tests benchmarks examples
 	$(BIN)/ruff format --check symdyn tests benchmarks examples
 
-bench: $(INSTALLED)
+# the references benchmarks/ measures against (scipy, diffrax, exponax): the `bench` extra
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_INSTALLED)
+
+bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/lorenz_pipeline.py
 	$(BIN)/python benchmarks/integrate.py
 	$(BIN)/python benchmarks/smnn.py
 	$(BIN)/python benchmarks/discovery.py
 	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/pde.py
 
 # the figures of docs/: the demonstrations and two commands
 figures: $(INSTALLED)

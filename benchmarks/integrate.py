@@ -7,7 +7,7 @@ the best of 3 warm runs; the first run (compile + run) is reported apart.
 
 For diffrax the faster of two ways to batch counts: `jax.vmap` over initial
 states, or the (batch, 3) array as one state (the rhs broadcasts). diffrax is an
-optional import: `pip install diffrax` to include it.
+optional import, in the `bench` extra: `pip install -e ".[bench]"`.
 
     python benchmarks/integrate.py [--steps 100000] [--batches 1 1024]
 """
@@ -116,7 +116,7 @@ def main() -> None:
         reference = diffrax_solver(rhs, args.steps)
     except ImportError:
         reference = None
-        print("diffrax is not installed (pip install diffrax): its column stays empty\n")
+        print('diffrax is not installed (pip install -e ".[bench]"): its column stays empty\n')
     plain = plain_scan(rhs, args.steps)
 
     print(f"Lorenz, RK4, {args.steps} steps of {DT}, float64, final state; best of 3 warm runs [s]")

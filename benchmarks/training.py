@@ -12,14 +12,13 @@ is the best of 5 warm runs; float32 as in training.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
+from _timing import best_of
 
 import symdyn
 from symdyn.integrators import Rk4
@@ -31,16 +30,6 @@ CASES = {
     "two-body": ("two_body.sdyn", {"e": Uniform(0.5, 0.7)}),
     "rigid body": ("rigid_body.sdyn", {"φ": Uniform(0.5, 1.5)}),
 }
-
-
-def best_of(run, repeats: int = 5) -> float:
-    jax.block_until_ready(run())
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def training_step(field, chunks, regularizer, optimizer):

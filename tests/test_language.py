@@ -107,6 +107,7 @@ def test_numbers_are_exact_integers_rationals_or_float64():
     assert rhs_of("D(x) ~ .5") == sp.Float(0.5)
     assert rhs_of("D(x) ~ 1e-3") == sp.Float(0.001)
     assert isinstance(rhs_of("D(x) ~ 10"), sp.Integer)
+    assert rhs_of("D(x) ~ 0.0^206").is_zero  # a float zero to a large power is no overflow
 
 
 def test_elementary_functions_and_julia_spellings():

@@ -122,6 +122,19 @@ def test_conserved_integrals_are_quadratures_on_the_grid():
     assert float(heat.conserved(0.0, heat.x0, heat.p)[0]) == pytest.approx(2 / np.pi, abs=1e-4)
 
 
+@pytest.mark.parametrize("name", ["kuramoto_sivashinsky", "gray_scott"])
+@pytest.mark.parametrize("derivatives, dealias", [("spectral", False), ("spectral", True), ("fd4", False)])
+def test_nonlinear_part_on_modes_is_the_nonlinear_part_in_space(name, derivatives, dealias):
+    text = (EXAMPLES / f"{name}.sdyn").read_text()
+    low = symdyn.parse(text.replace("points = 256", "points = 32")).lower(
+        jnp.float64, derivatives=derivatives, dealias=dealias
+    )
+    u = 0.3 * jax.random.normal(jax.random.PRNGKey(1), (3, *low.state_shape), jnp.float64) + 0.5
+    modes = low.domain.to_modes(u)
+    expected = low.domain.to_modes(low.nonlinear(0.0, u, low.p))
+    np.testing.assert_allclose(low.nonlinear_of_modes(0.0, modes, low.p), expected, atol=1e-9)
+
+
 def _orders(low, method, t_end, steps):
     reference = integrate(low, low.x0, 0.0, t_end / 4096, 4096, method="etdrk4", save_every=4096)[-1]
     errors = []

@@ -62,10 +62,6 @@ class AbstractSplitIntegrator(AbstractIntegrator):
         numerator, denominator = sp.fraction(sp.together(self.stability_function()))
         return sp.expand(ZETA * denominator - numerator)
 
-    @staticmethod
-    def _nonlinear(field: PDEField, t, modes):
-        return field.to_modes(field.nonlinear(t, field.from_modes(modes)))
-
 
 def _phi1(z):
     return (jnp.exp(z) - 1) / z
@@ -87,7 +83,7 @@ class Etd1(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         exponential, phi1 = state
         modes = field.to_modes(x)
-        new = exponential * modes + phi1 * self._nonlinear(field, t, modes)
+        new = exponential * modes + phi1 * field.nonlinear_of_modes(t, modes)
         return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
 
     def stability_function(self) -> sp.Expr:
@@ -109,9 +105,9 @@ class Etd2(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         exponential, phi1, phi2 = state
         modes = field.to_modes(x)
-        n0 = self._nonlinear(field, t, modes)
+        n0 = field.nonlinear_of_modes(t, modes)
         a = exponential * modes + phi1 * n0
-        new = a + phi2 * (self._nonlinear(field, t + h, a) - n0)
+        new = a + phi2 * (field.nonlinear_of_modes(t + h, a) - n0)
         return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
 
     def stability_function(self) -> sp.Expr:
@@ -138,13 +134,13 @@ class Etdrk4(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         exponential, half, q, f1, f2, f3 = state
         v = field.to_modes(x)
-        nv = self._nonlinear(field, t, v)
+        nv = field.nonlinear_of_modes(t, v)
         a = half * v + q * nv
-        na = self._nonlinear(field, t + h / 2, a)
+        na = field.nonlinear_of_modes(t + h / 2, a)
         b = half * v + q * na
-        nb = self._nonlinear(field, t + h / 2, b)
+        nb = field.nonlinear_of_modes(t + h / 2, b)
         c = half * a + q * (2 * nb - nv)
-        nc = self._nonlinear(field, t + h, c)
+        nc = field.nonlinear_of_modes(t + h, c)
         new = exponential * v + f1 * nv + 2 * f2 * (na + nb) + f3 * nc
         return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
 
@@ -167,7 +163,7 @@ class ImexEuler(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         (inverse,) = state
         modes = field.to_modes(x)
-        new = inverse * (modes + h * self._nonlinear(field, t, modes))
+        new = inverse * (modes + h * field.nonlinear_of_modes(t, modes))
         return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
 
     def stability_function(self) -> sp.Expr:
@@ -193,9 +189,9 @@ class ImexTrapezoid(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         explicit, inverse = state
         v = field.to_modes(x)
-        n0 = self._nonlinear(field, t, v)
+        n0 = field.nonlinear_of_modes(t, v)
         predicted = explicit * v + h * inverse * n0
-        new = explicit * v + (h / 2) * inverse * (n0 + self._nonlinear(field, t + h, predicted))
+        new = explicit * v + (h / 2) * inverse * (n0 + field.nonlinear_of_modes(t + h, predicted))
         return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
 
     def stability_function(self) -> sp.Expr:

@@ -173,7 +173,10 @@ class Spectral(AbstractDerivatives):
         """One forward transform of all fields, one inverse transform of all derivatives."""
         if not requests:
             return []
-        modes = self.grid.to_modes(u)
+        return self.jets_of_modes(self.grid.to_modes(u), requests)
+
+    def jets_of_modes(self, modes, requests):
+        """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives."""
         field_axis = modes.ndim - self.grid.ndim - 1
         stacked = jnp.stack(
             [jnp.take(modes, field, axis=field_axis) * self.multiplier(counts) for field, counts in requests],

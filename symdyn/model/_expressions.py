@@ -149,7 +149,7 @@ class ExpressionBuilder:
         return value
 
     def _power(self, base: sp.Expr, exponent: sp.Expr, span: Span) -> sp.Expr:
-        if base.is_Number and exponent.is_Number and base != 0:
+        if base.is_Number and exponent.is_Number and not base.is_zero:
             if abs(float(exponent)) * abs(_log10_abs(base)) > 300:
                 raise self.error("this power is too large to compute", span, "keep exact powers below 1e300")
         return base**exponent
