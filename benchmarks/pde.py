@@ -30,6 +30,7 @@ import json
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -169,8 +170,8 @@ def compare_with_exponax(name: str, text: str, dt: float, horizon: float, warmup
     theirs_error = relative(theirs_run(u0[:4]), reference)
     for batch in (1, 64):
         u = u0[:batch]
-        ours = best_of(lambda: ours_run(u), 3) / steps * 1e6  # noqa: B023 (called at once)
-        theirs = best_of(lambda: theirs_run(u), 3) / steps * 1e6  # noqa: B023
+        ours = best_of(partial(ours_run, u), 3) / steps * 1e6
+        theirs = best_of(partial(theirs_run, u), 3) / steps * 1e6
         print(
             f"{name:>8}{dt:>6g}{steps:>7}{batch:>7}{ours:>16.1f}{theirs:>17.1f}{ours / theirs:>7.2f}"
             f"{ours_error:>14.1e}{theirs_error:>15.1e}"
