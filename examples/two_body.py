@@ -11,7 +11,8 @@ The reduced configuration (default) trains fewer epochs on a shorter λ grid; --
 is the seed's (4500 epochs, its λ grids: hours on 2 cores). Our losses have the
 seed's scale: after 50 epochs the trajectory loss is ~5e-8 and L_AD ~1e2, so the
 seed's λ_AD = 1e-11 makes the penalty a few percent of the loss; the reduced grid's
-larger weights let L_AD dominate within its 300 epochs.
+larger weights let L_AD dominate within its 300 epochs. Neither configuration keeps
+the rollouts on their orbits yet (docs/training.md, "Two-body: not reproduced").
 
     python examples/two_body.py [--full] [--out out]
 """

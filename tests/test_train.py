@@ -14,6 +14,7 @@ import symdyn
 from symdyn.integrators import integrate
 from symdyn.train import (
     MLP,
+    AbstractField,
     Dataset,
     Hybrid,
     JacobianAD,
@@ -31,6 +32,7 @@ from symdyn.train import (
 
 TWO_BODY = symdyn.load(EXAMPLES / "two_body.sdyn")
 RIGID_BODY = symdyn.load(EXAMPLES / "rigid_body.sdyn")
+TWO_BODY_NAMES = ("x", "y", "vx", "vy")
 
 
 @pytest.fixture(scope="module")
@@ -307,6 +309,45 @@ def test_evaluating_the_true_field_gives_zero_errors(two_body_data):
     assert report.offline_error < 1e-28 and report.jacobian_error < 1e-26
     assert report.conserved_names == ("L", "H") and np.max(report.conserved_error) < 1e-12
     assert report.diverged == 0
+
+
+class _PlusAffine(AbstractField):
+    """The true field plus A x + c: ε_θ and J_e are known in closed form."""
+
+    state_names: tuple[str, ...] = eqx.field(static=True)
+    true: Hybrid
+    a: jax.Array
+    c: jax.Array
+
+    def __call__(self, t, x):
+        return self.true(t, x) + self.a @ x + self.c
+
+    @property
+    def config(self) -> dict:
+        return {}
+
+
+def test_evaluation_errors_are_means_per_entry_as_in_the_seeds_table(two_body_data, key):
+    a = jax.random.normal(key, (4, 4), jnp.float64) * 1e-3
+    c = jnp.array([1e-3, -2e-3, 0.0, 3e-3])
+    field = _PlusAffine(TWO_BODY_NAMES, exact_field(TWO_BODY), a, c)
+    report = evaluate(field, TWO_BODY, two_body_data)
+    points = two_body_data.states.reshape(-1, 4)
+    assert report.offline_error == pytest.approx(np.mean((points @ np.asarray(a).T + np.asarray(c)) ** 2), rel=1e-9)
+    assert report.jacobian_error == pytest.approx(float(jnp.mean(a**2)), rel=1e-9)
+    hutchinson = evaluate(field, TWO_BODY, two_body_data, jacobian="hutchinson", directions=512)
+    assert hutchinson.jacobian_error == pytest.approx(report.jacobian_error, rel=0.05)
+    drift = report.predicted - two_body_data.states
+    assert report.trajectory_loss == pytest.approx(float(np.mean(drift**2)), rel=1e-9)
+
+
+def test_diverged_counts_rollouts_that_leave_the_orbit(two_body_data):
+    growing = _PlusAffine(TWO_BODY_NAMES, exact_field(TWO_BODY), 10 * jnp.eye(4), jnp.zeros(4))
+    report = evaluate(growing, TWO_BODY, two_body_data)
+    assert np.all(report.final_error > 10) and report.diverged == 3
+    assert evaluate(growing, TWO_BODY, two_body_data, diverged_above=1e6).diverged == 0
+    with pytest.raises(ValueError, match="diverged_above must be a number > 0"):
+        evaluate(growing, TWO_BODY, two_body_data, diverged_above=0)
 
 
 def test_evaluation_jacobian_error_exact_and_hutchinson_agree(two_body_data, key):

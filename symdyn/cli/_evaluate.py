@@ -30,6 +30,13 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--jacobian", default="auto", choices=("auto", "exact", "hutchinson"), help="J_e estimate")
     parser.add_argument("--directions", type=int, default=4, help="Hutchinson directions (default 4)")
+    parser.add_argument(
+        "--diverged-above",
+        type=float,
+        default=10.0,
+        metavar="R",
+        help="final relative error from which a rollout counts as diverged (default 10)",
+    )
     parser.add_argument("--plots", metavar="DIR", help="write rollouts.png and conserved.png here")
     parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one field)")
     parser.add_argument("--x64", action="store_true", help="evaluate in float64 (default float32)")
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             method=args.method or metadata.get("method", "rk4"),
             jacobian=args.jacobian,
             directions=args.directions,
+            diverged_above=args.diverged_above,
         )
         evaluations[label] = evaluation
         print(f"{label}: {evaluation.relative_error.shape[0]} rollouts to t = {evaluation.t[-1]:g}")

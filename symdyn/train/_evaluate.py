@@ -1,5 +1,8 @@
 """`evaluate`: long rollouts of a trained field against held-out trajectories, and the seed's metrics
-(R_e(θ, t), the trajectory loss, ε_θ, J_e, the error of each conserved quantity)."""
+(R_e(θ, t), the trajectory loss, ε_θ, J_e, the error of each conserved quantity).
+
+The three errors are mean squared errors per entry (per state, per Jacobian entry), the scale of
+the seed's Table 3: its rigid-body J_e of 7.8e-3 is a Frobenius error of 0.07 over 9 entries."""
 
 from __future__ import annotations
 
@@ -33,10 +36,13 @@ class Evaluation:
         relative_error: (M, T) R_e(θ, t) = ‖x_θ(t) − x(t)‖ / ‖x(t)‖ per trajectory (inf once a rollout overflows).
         conserved_names: the model's @conserved quantities.
         conserved_error: (M, T, C) |C(x_θ(t)) − C(x(t))| / |C(x(t))| for each.
-        trajectory_loss: mean ‖x_θ(t_i) − x(t_i)‖² over the long rollouts (the seed's L_traj column).
-        offline_error: ε_θ, mean ‖F_θ(x) − F(x)‖² over the test points.
-        jacobian_error: J_e, mean ‖J_{F_θ}(x) − J_F(x)‖²_F over the test points.
+        trajectory_loss: the mean of (x_θ(t_i) − x(t_i))² over the long rollouts' points and states
+            (the seed's L_traj column).
+        offline_error: ε_θ, the mean of (F_θ(x) − F(x))² over the test points and states.
+        jacobian_error: J_e, the mean of (J_{F_θ}(x) − J_F(x))² over the test points and Jacobian entries,
+            ‖J_{F_θ} − J_F‖²_F / n².
         jacobian_estimate: "exact" (Jacobians formed) or "hutchinson, V directions".
+        diverged_above: the final R_e beyond which a rollout counts as diverged.
     """
 
     t: np.ndarray
@@ -48,6 +54,7 @@ class Evaluation:
     offline_error: float
     jacobian_error: float
     jacobian_estimate: str
+    diverged_above: float = 10.0
 
     @property
     def final_error(self) -> np.ndarray:
@@ -56,8 +63,13 @@ class Evaluation:
 
     @property
     def diverged(self) -> int:
-        """How many rollouts end more than 100 % off (or overflowed)."""
-        return int(np.sum(~(self.final_error <= 1.0)))
+        """How many rollouts end more than `diverged_above` times the true state's norm off, or overflowed.
+
+        A rollout that keeps to the true orbit with a phase error stays within a few times the
+        state's norm (at most 2 on the rigid body's unit sphere); one that diverges leaves it by
+        orders of magnitude.
+        """
+        return int(np.sum(~(self.final_error <= self.diverged_above)))
 
     def summary(self) -> dict[str, float]:
         with np.errstate(all="ignore"):
@@ -100,6 +112,7 @@ def evaluate(
     jacobian: str = "auto",
     directions: int = 4,
     key: jax.Array | None = None,
+    diverged_above: float = 10.0,
 ) -> Evaluation:
     """Roll `field` out from the first point of each test trajectory over its whole length, and compare.
 
@@ -111,6 +124,7 @@ def evaluate(
             "hutchinson" (`directions` Gaussian probes through JVPs, eq. 5), or "auto"
             (exact up to 64 states, as the seed does for the ODEs and not for KS).
         key: PRNG key of the Hutchinson probes.
+        diverged_above: the final relative error from which a rollout counts as diverged.
 
     Example:
         >>> report = evaluate(trained.field, model, test)
@@ -125,6 +139,8 @@ def evaluate(
         )
     if jacobian not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"jacobian must be 'auto', 'exact' or 'hutchinson', not {jacobian!r}")
+    if not float(diverged_above) > 0:
+        raise ValueError(f"diverged_above must be a number > 0, not {diverged_above!r}")
     if jacobian == "auto":
         jacobian = "exact" if len(field.state_names) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
     integrator = get(method)
@@ -142,7 +158,7 @@ def evaluate(
     with np.errstate(all="ignore"):
         relative = np.linalg.norm(predicted - truth_np, axis=-1) / np.linalg.norm(truth_np, axis=-1)
         relative = np.where(np.isfinite(relative), relative, np.inf)
-        trajectory_loss = float(np.mean(np.sum((predicted - truth_np) ** 2, axis=-1)))
+        trajectory_loss = float(np.mean((predicted - truth_np) ** 2))
     conserved = _conserved_error(lowered, t, truth, jnp.asarray(predicted), p)
 
     points = truth.reshape(-1, truth.shape[-1])
@@ -161,6 +177,7 @@ def evaluate(
         offline_error=offline,
         jacobian_error=jacobian_error,
         jacobian_estimate=estimate,
+        diverged_above=float(diverged_above),
     )
 
 
@@ -181,18 +198,19 @@ def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarra
 
 def _field_errors(field, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
     """ε_θ and J_e, averaged over the points in batches (the Jacobians of a million points do not fit at once)."""
+    n = x.shape[-1]
 
     def point(args):
         t_i, x_i, p_i, k = args
         f_error = field(t_i, x_i) - lowered.rhs(t_i, x_i, p_i)
         if jacobian == "exact":
             learned = jax.jacfwd(lambda y: field(t_i, y))(x_i)
-            j_error = jnp.sum((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
+            j_error = jnp.mean((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
         else:
             v = probe_directions(k, (directions, x_i.shape[-1]), "gaussian", x_i.dtype)
             _, learned = jax.linearize(lambda y: field(t_i, y), x_i)
-            j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1))
-        return jnp.sum(f_error**2), j_error
+            j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1)) / n**2
+        return jnp.mean(f_error**2), j_error
 
     keys = jax.random.split(key, x.shape[0])
     f_errors, j_errors = jax.jit(lambda *a: jax.lax.map(point, a, batch_size=_POINTS_PER_BATCH))(t, x, p, keys)
