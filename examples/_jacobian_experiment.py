@@ -93,7 +93,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
                 "d_eps": evaluation.offline_error - baseline.offline_error,
                 "d_J_e": evaluation.jacobian_error - baseline.jacobian_error,
                 "final_median": float(np.median(evaluation.final_error)),
-                "final_90": float(np.quantile(evaluation.final_error, 0.9)),
+                "final_90": float(np.quantile(evaluation.final_error, 0.9, method="higher")),
                 "diverged": evaluation.diverged,
                 "train_s": trained[label].seconds,
             }
