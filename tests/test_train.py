@@ -32,7 +32,6 @@ from symdyn.train import (
 
 TWO_BODY = symdyn.load(EXAMPLES / "two_body.sdyn")
 RIGID_BODY = symdyn.load(EXAMPLES / "rigid_body.sdyn")
-TWO_BODY_NAMES = ("x", "y", "vx", "vy")
 
 
 @pytest.fixture(scope="module")
@@ -330,7 +329,7 @@ class _PlusAffine(AbstractField):
 def test_evaluation_errors_are_means_per_entry_as_in_the_seeds_table(two_body_data, key):
     a = jax.random.normal(key, (4, 4), jnp.float64) * 1e-3
     c = jnp.array([1e-3, -2e-3, 0.0, 3e-3])
-    field = _PlusAffine(TWO_BODY_NAMES, exact_field(TWO_BODY), a, c)
+    field = _PlusAffine(two_body_data.state_names, exact_field(TWO_BODY), a, c)
     report = evaluate(field, TWO_BODY, two_body_data)
     points = two_body_data.states.reshape(-1, 4)
     assert report.offline_error == pytest.approx(np.mean((points @ np.asarray(a).T + np.asarray(c)) ** 2), rel=1e-9)
@@ -342,7 +341,7 @@ def test_evaluation_errors_are_means_per_entry_as_in_the_seeds_table(two_body_da
 
 
 def test_diverged_counts_rollouts_that_leave_the_orbit(two_body_data):
-    growing = _PlusAffine(TWO_BODY_NAMES, exact_field(TWO_BODY), 10 * jnp.eye(4), jnp.zeros(4))
+    growing = _PlusAffine(two_body_data.state_names, exact_field(TWO_BODY), 10 * jnp.eye(4), jnp.zeros(4))
     report = evaluate(growing, TWO_BODY, two_body_data)
     assert np.all(report.final_error > 10) and report.diverged == 3
     assert evaluate(growing, TWO_BODY, two_body_data, diverged_above=1e6).diverged == 0
