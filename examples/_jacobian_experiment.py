@@ -98,7 +98,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
                 "train_s": trained[label].seconds,
             }
         )
-    table = markdown_table(experiment, rows, searches, len(test))
+    table = markdown_table(experiment, rows, searches, len(test), baseline.diverged_above)
     (out / f"{experiment.name}_table.md").write_text(table)
     every = test.every(experiment.model_dt)
     plot_rollouts(
@@ -115,12 +115,12 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     return {"rows": rows, "searches": searches, "evaluations": evaluations}
 
 
-def markdown_table(experiment: Experiment, rows: list[dict], searches: dict, tests: int) -> str:
+def markdown_table(experiment: Experiment, rows: list[dict], searches: dict, tests: int, diverged_above: float) -> str:
     chosen = ", ".join(f"λ_{label[2:]} = {search.best_weight:g}" for label, search in searches.items())
     lines = [
         f"{experiment.name}: {experiment.epochs} epochs, {tests} test trajectories of {experiment.test_time:g} s "
         f"({chosen}, chosen on validation). Errors are means per entry, as in the seed's Table 3; "
-        "diverged: R_e(T) > 10 or overflowed; L_traj is inf where a rollout overflowed float32.",
+        f"diverged: R_e(T) > {diverged_above:g} or overflowed; L_traj is inf where a rollout overflowed float32.",
         "",
         "| model | L_traj(θ) | ε_θ | J_e(θ) | ε_θ − ε_θ^B | J_e − J_e^B | R_e(T) median | R_e(T) 90 % "
         "| diverged | train (s) |",

@@ -242,3 +242,14 @@ def test_simulate_command_for_a_pde_and_a_preset(tmp_path, capsys):
     assert FieldDataset.load(tmp_path / "p.npz").states.shape == (2, 140, 1, 256)
     assert main(["stability", "rk4", "--model", str(EXAMPLES / "kuramoto_sivashinsky.sdyn"), "--dt", "0.2"]) == 1
     assert "UNSTABLE" in capsys.readouterr().out
+
+
+def test_simulate_names_a_bad_parameter_of_a_pde(tmp_path, capsys):
+    from symdyn.cli import main
+
+    base = ["simulate", str(EXAMPLES / "burgers.sdyn"), "--t-end", "0.1", "--dt", "0.05", "-o", str(tmp_path / "b.npz")]
+    assert main([*base, "--param", "ν=fast"]) == 2
+    assert "--param 'ν=fast': 'fast' is not a number" in capsys.readouterr().err
+    assert main([*base, "--draw", "μ=0:1"]) == 2
+    assert "--draw 'μ=0:1': expected NAME=LOW:HIGH with NAME one of ν" in capsys.readouterr().err
+    assert main([*base, "--param", "ν=0.1", "--trajectories", "2", "--draw", "ν=0.04:0.06"]) == 0

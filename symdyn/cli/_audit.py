@@ -10,7 +10,7 @@ import numpy as np
 from ..integrators import available
 from ..model import load
 from ..stability import audit
-from ._simulate import assignments
+from ._assignments import assignments
 
 
 def add_parser(commands) -> None:

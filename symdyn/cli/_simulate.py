@@ -12,6 +12,7 @@ import numpy as np
 
 from ..integrators import available, get, integrate
 from ..model import load
+from ._assignments import assignments, draws
 from ._simulate_pde import add_pde_arguments, simulate_pde, simulate_preset
 
 
@@ -42,21 +43,6 @@ def add_parser(commands) -> None:
     group.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     add_pde_arguments(parser)
     parser.set_defaults(run=run)
-
-
-def assignments(items: list[str], flag: str, names: tuple[str, ...]) -> dict[int, float]:
-    values = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in names:
-            known = ", ".join(names) or "none"
-            raise ValueError(f"{flag} {item!r}: expected NAME=VALUE with NAME one of {known}")
-        try:
-            values[names.index(name)] = float(value)
-        except ValueError:
-            raise ValueError(f"{flag} {item!r}: {value!r} is not a number") from None
-    return values
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _many(args: argparse.Namespace, model) -> int:
     """Trajectories from drawn parameters, saved as a `symdyn.train.Dataset` (arrays (M, T) per state)."""
-    from ..train import Uniform, generate
+    from ..train import generate
 
     if args.initial or args.plot:
         raise ValueError("--initial and --plot go with one trajectory; draw parameters that set the initial values")
@@ -149,15 +135,7 @@ def _many(args: argparse.Namespace, model) -> int:
         raise ValueError("several trajectories start at t = 0; leave --t0 out")
     names = tuple(p.name for p in model.parameters)
     initial: dict = {names[i]: v for i, v in assignments(args.param, "--param", names).items()}
-    for item in args.draw:
-        name, sep, interval = item.partition("=")
-        low, colon, high = interval.partition(":")
-        try:
-            if not (sep and colon) or name.strip() not in names:
-                raise ValueError
-            initial[name.strip()] = Uniform(float(low), float(high))
-        except ValueError:
-            raise ValueError(f"--draw {item!r}: expected NAME=LOW:HIGH with NAME one of {', '.join(names)}") from None
+    initial |= draws(args.draw, names)
     started = time.perf_counter()
     data = generate(
         model,

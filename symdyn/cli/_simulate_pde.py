@@ -8,8 +8,9 @@ import time
 import jax
 import numpy as np
 
-from ..data import PRESETS, FieldDataset, FourierSeries, ModelInitial, SumOfSines, Uniform, generate_fields, preset
+from ..data import PRESETS, FieldDataset, FourierSeries, ModelInitial, SumOfSines, generate_fields, preset
 from ..model import Model
+from ._assignments import assignments, draws
 
 _FAMILIES = {"model": ModelInitial, "sines": SumOfSines, "fourier": FourierSeries}
 
@@ -58,18 +59,8 @@ def simulate_pde(args: argparse.Namespace, model: Model) -> int:
     method = args.method or ("etdrk4" if all(low.domain.periodic) else "rk4")
     steps = round(args.t_end / args.dt) + 1
     names = low.parameter_names
-    parameters: dict = {}
-    for item in args.param:
-        name, _, value = item.partition("=")
-        if name.strip() not in names:
-            raise ValueError(f"--param {item!r}: expected NAME=VALUE with NAME one of {', '.join(names) or 'none'}")
-        parameters[name.strip()] = float(value)
-    for item in args.draw:
-        name, sep, interval = item.partition("=")
-        lo, colon, hi = interval.partition(":")
-        if not (sep and colon) or name.strip() not in names:
-            raise ValueError(f"--draw {item!r}: expected NAME=LOW:HIGH with NAME one of {', '.join(names)}")
-        parameters[name.strip()] = Uniform(float(lo), float(hi))
+    parameters: dict = {names[i]: v for i, v in assignments(args.param, "--param", names).items()}
+    parameters |= draws(args.draw, names)
     started = time.perf_counter()
     data = generate_fields(
         low,
