@@ -118,9 +118,10 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
 def markdown_table(experiment: Experiment, rows: list[dict], searches: dict, tests: int, diverged_above: float) -> str:
     chosen = ", ".join(f"λ_{label[2:]} = {search.best_weight:g}" for label, search in searches.items())
     lines = [
-        f"{experiment.name}: {experiment.epochs} epochs, {tests} test trajectories of {experiment.test_time:g} s "
+        f"{experiment.name}: {experiment.epochs} epochs in {jax.numpy.result_type(float).name}, "
+        f"{tests} test trajectories of {experiment.test_time:g} s "
         f"({chosen}, chosen on validation). Errors are means per entry, as in the seed's Table 3; "
-        f"diverged: R_e(T) > {diverged_above:g} or overflowed; L_traj is inf where a rollout overflowed float32.",
+        f"diverged: R_e(T) > {diverged_above:g} or overflowed; L_traj is inf where a rollout overflowed.",
         "",
         "| model | L_traj(θ) | ε_θ | J_e(θ) | ε_θ − ε_θ^B | J_e − J_e^B | R_e(T) median | R_e(T) 90 % "
         "| diverged | train (s) |",
@@ -140,5 +141,8 @@ def command_line(reduced: Experiment, full: Experiment, doc: str) -> None:
     parser.add_argument("--full", action="store_true", help="the seed's configuration (hours on 2 cores)")
     parser.add_argument("--out", default="out", help="where the table and figures go (default out)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--x64", action="store_true", help="generate, train and evaluate in float64 (default float32)")
     args = parser.parse_args()
+    if args.x64:
+        jax.config.update("jax_enable_x64", True)
     run(full if args.full else reduced, Path(args.out), seed=args.seed)

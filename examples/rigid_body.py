@@ -13,7 +13,7 @@ seed's (4500 epochs, its λ grids). The seed's chosen λ_AD = 1e-6 cuts its J_e 
 here 1e-6 leaves J_e near the baseline's and 1e-4 cuts it 14-fold, so the reduced grid
 sits two decades above the seed's optimum.
 
-    python examples/rigid_body.py [--full] [--out out]
+    python examples/rigid_body.py [--full] [--x64] [--out out]
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ The reduced configuration (default) trains fewer epochs on a shorter λ grid; --
 is the seed's (4500 epochs, its λ grids: hours on 2 cores). Our losses have the
 seed's scale: after 50 epochs the trajectory loss is ~5e-8 and L_AD ~1e2, so the
 seed's λ_AD = 1e-11 makes the penalty a few percent of the loss; the reduced grid's
-larger weights let L_AD dominate within its 300 epochs. Neither configuration keeps
-the rollouts on their orbits yet (docs/training.md, "Two-body: not reproduced").
+larger weights let L_AD dominate within its 300 epochs. In float32 no model keeps its
+rollouts on their orbits; in float64 (--x64) the baselines already do, so neither shows
+the seed's ordering (docs/training.md, "Two-body: not reproduced").
 
-    python examples/two_body.py [--full] [--out out]
+    python examples/two_body.py [--full] [--x64] [--out out]
 """
 
 from __future__ import annotations

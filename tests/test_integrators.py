@@ -183,3 +183,23 @@ def test_integrate_compiles_once_for_a_model(monkeypatch):
     monkeypatch.setattr(jax.lax, "scan", counting_scan)
     integrate(low, low.x0 + 1.0, 0.0, 0.02, 20)  # new values, same shapes: no new trace
     assert calls == []
+
+
+@pytest.mark.parametrize("method", integrators.available())
+def test_a_float32_model_stays_float32_under_x64(method):
+    # the tests run with jax_enable_x64: no tableau or spectral constant may promote the state
+    if method in ("etd1", "etd2", "etdrk4", "imex_euler", "imex_trapezoid"):
+        lowered = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn").lower(np.float32)
+        x0 = jnp.asarray(np.sin(np.arange(256) * 2 * np.pi / 256)[None], jnp.float32)
+    else:
+        lowered = symdyn.parse(LORENZ).lower(np.float32)
+        x0 = jnp.ones(3, jnp.float32)
+    xs = integrate(lowered, x0, 0.0, 1e-3, 4, method=method)
+    assert xs.dtype == jnp.float32 and bool(jnp.isfinite(xs).all())
+
+
+@pytest.mark.parametrize("method", ["rk4", "heun", "leapfrog"])
+def test_spectral_derivatives_keep_float32_under_x64(method):
+    lowered = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn").lower(np.float32)
+    x0 = jnp.asarray(np.sin(np.arange(256) * 2 * np.pi / 256)[None], jnp.float32)
+    assert integrate(lowered, x0, 0.0, 1e-3, 4, method=method).dtype == jnp.float32

@@ -189,6 +189,11 @@ def test_fields_save_and_load(tmp_path, key):
         back = load_field(tmp_path / "f.eqx")
         x = jnp.linspace(0.3, 1.0, len(field.state_names))
         np.testing.assert_array_equal(back(0.0, x), field(0.0, x))
+    # a field keeps the precision it was trained in (the tests run under jax_enable_x64)
+    single = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a, field)
+    save_field(tmp_path / "f32.eqx", single)
+    back = load_field(tmp_path / "f32.eqx")
+    assert back.dtype == jnp.float32 and back(0.0, x.astype(jnp.float32)).dtype == jnp.float32
     (tmp_path / "bad.eqx").write_text("hello\n")
     with pytest.raises(ValueError, match="not a symdyn field or checkpoint file"):
         load_field(tmp_path / "bad.eqx")

@@ -42,10 +42,11 @@ class AbstractExplicitRungeKutta(AbstractRungeKutta):
     def step(
         self, field: AbstractVectorField, t: Any, x: jax.Array, state: Any, h: Any
     ) -> tuple[jax.Array, Any, jax.Array]:
-        a, b, c = self.tableau.numeric
+        # Python floats are weakly typed: the stages keep the state's dtype, even under jax_enable_x64
+        a, b, c = (m.tolist() for m in self.tableau.numeric)
         slopes: list[jax.Array] = []
         for i in range(self.tableau.stages):  # stages, not time steps: unrolled at trace time
-            increment = sum((a[i, j] * k for j, k in enumerate(slopes) if a[i, j] != 0), jnp.zeros_like(x))
+            increment = sum((a[i][j] * k for j, k in enumerate(slopes) if a[i][j] != 0), jnp.zeros_like(x))
             slopes.append(field.rhs(t + c[i] * h, x + h * increment))
         update = sum((b[i] * k for i, k in enumerate(slopes) if b[i] != 0), jnp.zeros_like(x))
         return x + h * update, state, jnp.asarray(False)

@@ -167,7 +167,8 @@ class Spectral(AbstractDerivatives):
         return result
 
     def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
-        return self.grid.from_modes(self.grid.to_modes(u) * self.multiplier(counts))
+        modes = self.grid.to_modes(u)
+        return self.grid.from_modes(modes * jnp.asarray(self.multiplier(counts), modes.dtype))
 
     def jets(self, u, requests):
         """One forward transform of all fields, one inverse transform of all derivatives."""
@@ -179,7 +180,10 @@ class Spectral(AbstractDerivatives):
         """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives."""
         field_axis = modes.ndim - self.grid.ndim - 1
         stacked = jnp.stack(
-            [jnp.take(modes, field, axis=field_axis) * self.multiplier(counts) for field, counts in requests],
+            [
+                jnp.take(modes, field, axis=field_axis) * jnp.asarray(self.multiplier(counts), modes.dtype)
+                for field, counts in requests
+            ],
             axis=field_axis,
         )
         values = self.grid.from_modes(stacked)

@@ -9,6 +9,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import numpy as np
 
 from ..model import parse
 from ._fields import MLP, AbstractField, Hybrid
@@ -60,14 +61,20 @@ def _header(file, path) -> dict:
 
 
 def field_from_config(config: dict) -> AbstractField:
-    """A field of the structure `config` describes (its weights are placeholders until loaded)."""
+    """A field of the structure `config` describes (its weights are placeholders until loaded),
+    in the dtype it was saved in: a float32 field reads back as float32 under jax_enable_x64."""
     key = jax.random.PRNGKey(0)
     options = {"width": config["width"], "depth": config["depth"], "time_dependent": config["time_dependent"]}
     if config["kind"] == "mlp":
-        return MLP(config["state_names"], **options, key=key)
-    if config["kind"] == "hybrid":
-        return Hybrid(parse(config["model"]), learned=config["learned"], p=config["p"], **options, key=key)
-    raise ValueError(f"unknown field kind {config['kind']!r}")
+        field = MLP(config["state_names"], **options, key=key)
+    elif config["kind"] == "hybrid":
+        field = Hybrid(parse(config["model"]), learned=config["learned"], p=config["p"], **options, key=key)
+    else:
+        raise ValueError(f"unknown field kind {config['kind']!r}")
+    if "dtype" not in config:
+        return field
+    dtype = np.dtype(config["dtype"])
+    return jax.tree.map(lambda leaf: leaf.astype(dtype) if eqx.is_inexact_array(leaf) else leaf, field)
 
 
 def save_field(path: str | os.PathLike, field: AbstractField, **metadata: Any) -> None:

@@ -31,6 +31,11 @@ class AbstractField(eqx.Module):
     def config(self) -> dict:
         """What rebuilds the field's structure (JSON-ready), so a checkpoint can be read back alone."""
 
+    @property
+    def dtype(self) -> jnp.dtype:
+        """The floating dtype of the weights (what the field was built or trained in)."""
+        return jax.tree.leaves(eqx.filter(self, eqx.is_inexact_array))[0].dtype
+
 
 class MLP(AbstractField):
     """The network of Yin et al. used by the seed: three linear layers, ReLU, hidden width 200.
@@ -88,6 +93,7 @@ class MLP(AbstractField):
             "width": self.width,
             "depth": self.depth,
             "time_dependent": self.time_dependent,
+            "dtype": self.dtype.name,
         }
 
 
@@ -165,4 +171,5 @@ class Hybrid(AbstractField):
             "depth": self.network.depth,
             "time_dependent": self.network.time_dependent,
             "model": self.model_text,
+            "dtype": self.dtype.name,
         }
