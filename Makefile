@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench figures install clean
+.PHONY: demo test test-all test-slow lint bench figures install clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q
+
+# what `make test` leaves out: the fast tier again in float32, the configuration users run
+# (tests marked float64 run in float64 in both tiers, so they are not repeated); CI runs both
+test-all: $(INSTALLED)
+	$(BIN)/python -m pytest -q --x64 off -m "not slow and not float64"
 
 test-slow: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m slow

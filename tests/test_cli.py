@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 from conftest import EXAMPLES, LORENZ
 
@@ -49,12 +50,39 @@ def test_show_gives_the_linearised_operator_of_a_pde(capsys):
     assert "Linearised operator, its action on δu:\n-u*δuˍx - uˍx*δu - δuˍxx - δuˍxxxx" in capsys.readouterr().out
 
 
-def test_codegen_prints_loadable_source(capsys):
+def lorenz_rhs(x, p):
+    """Lorenz written out by hand: the reference for the generated code."""
+    (sigma, rho, beta), (a, b, c) = p, x
+    return np.array([sigma * (b - a), a * (rho - c) - b, a * b - beta * c])
+
+
+def lorenz_jacobian(x, p):
+    (sigma, rho, beta), (a, b, c) = p, x
+    return np.array([[-sigma, sigma, 0.0], [rho - c, -1.0, -a], [b, a, -beta]])
+
+
+def test_codegen_prints_source_whose_functions_are_lorenz(capsys):
+    """The printed module, run on its own, computes Lorenz's rhs, Jacobian and JVP as written by hand."""
     assert main(["codegen", LORENZ_FILE]) == 0
-    source = capsys.readouterr().out
     namespace: dict = {}
-    exec(compile(source, "codegen", "exec"), namespace)
-    assert {"rhs", "jac", "jvp", "observed", "conserved", "initial"} <= set(namespace)
+    exec(compile(capsys.readouterr().out, "codegen", "exec"), namespace)
+    x, p, v = np.array([1.5, -0.5, 20.0]), np.array([10.0, 28.0, 8 / 3]), np.array([0.3, -1.0, 2.0])
+    batch = jnp.asarray(np.stack([x, 2 * x]))
+    x, p, v = jnp.asarray(x), jnp.asarray(p), jnp.asarray(v)
+    np.testing.assert_allclose(namespace["rhs"](0.0, x, p), lorenz_rhs(x, p), rtol=1e-6)
+    np.testing.assert_allclose(namespace["jac"](0.0, x, p), lorenz_jacobian(x, p), rtol=1e-6)
+    np.testing.assert_allclose(namespace["jvp"](0.0, x, p, v), lorenz_jacobian(x, p) @ v, rtol=1e-6)
+    np.testing.assert_allclose(namespace["initial"](p), [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(namespace["rhs"](0.0, batch, p)[1], lorenz_rhs(2 * x, p), rtol=1e-6)
+    assert namespace["observed"](0.0, batch, p).shape == namespace["conserved"](0.0, batch, p).shape == (2, 0)
+
+
+def test_python_m_symdyn_cli_runs_the_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "symdyn.cli", "check", LORENZ_FILE], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ok: ODE model Lorenz, 3 first-order states" in result.stdout
 
 
 def test_simulate_writes_trajectory_and_plot(tmp_path, capsys):
@@ -69,6 +97,20 @@ def test_simulate_writes_trajectory_and_plot(tmp_path, capsys):
     assert list(data["parameter_names"]) == ["σ", "ρ", "β"]
     assert png.stat().st_size > 10_000
     assert "200 rk4 steps" in capsys.readouterr().out
+
+
+def test_simulate_starts_at_t0(tmp_path):
+    """A forced model whose solution depends on the start: x' = cos t, x(t0) = 0.5 gives x = 0.5 + sin t − sin t0."""
+    forced = tmp_path / "forced.sdyn"
+    forced.write_text("model Forced\n    @variables x(t) = 0\n    D(x) ~ cos(t)\nend\n", encoding="utf-8")
+    out = tmp_path / "forced.npz"
+    args = ["simulate", str(forced), "--t0", "1", "--t-end", "3", "--dt", "0.01", "--initial", "x=0.5", "-o", str(out)]
+    assert main(args) == 0
+    data = np.load(out)
+    np.testing.assert_allclose(data["t"][[0, -1]], [1.0, 3.0], rtol=1e-12)
+    assert data["t"].shape == (201,)
+    # RK4 integrates cos exactly up to O(h⁴): measured 2.8e-13
+    np.testing.assert_allclose(data["x"], 0.5 + np.sin(data["t"]) - np.sin(1.0), atol=1e-11)
 
 
 def test_simulate_reports_bad_arguments_without_a_traceback(tmp_path, capsys):
@@ -140,3 +182,41 @@ def test_audit_reports_each_point_and_plots(tmp_path, capsys):
     assert main(["simulate", model, "--t-end", "2", "--dt", "0.5", "-o", str(data)]) == 0
     assert main(["audit", model, "--h", "1", "--points", str(data), "--every", "2", "--steps", "5"]) == 0
     assert "audit of rk4 at h = 1: 3 points" in capsys.readouterr().out
+
+
+def test_audit_at_a_given_point_with_a_given_refinement(capsys):
+    """--at sets the point linearised (Lorenz's eigenvalues there, from the hand-written Jacobian);
+    --refine sets the fine step of the gap (Euler on a linear system: matrix powers in closed form)."""
+    at = ["--at", "x=1", "--at", "y=2", "--at", "z=3"]
+    assert main(["audit", LORENZ_FILE, "--method", "rk4", "--h", "0.01", "--steps", "5", *at]) == 0
+    out = capsys.readouterr().out
+    eigenvalues = 0.01 * np.linalg.eigvals(lorenz_jacobian([1.0, 2.0, 3.0], [10.0, 28.0, 8 / 3]))
+    for z in eigenvalues:
+        assert f"{z.real:+.5f}{z.imag:+.5f}i" in out or f"{z.real:+.5f}{-z.imag:+.5f}i" in out
+
+    model = str(EXAMPLES / "damped_oscillator.sdyn")
+    a = np.array([[-0.1, -2.0], [2.0, -0.1]])
+    x0 = np.array([1.0, 0.0])
+    for refine in (2, 50):
+        args = ["audit", model, "--method", "euler", "--h", "0.1", "--steps", "10", "--refine", str(refine)]
+        assert main(args) == 0
+        coarse = [np.linalg.matrix_power(np.eye(2) + 0.1 * a, k) @ x0 for k in range(11)]
+        fine = [np.linalg.matrix_power(np.eye(2) + 0.1 / refine * a, refine * k) @ x0 for k in range(11)]
+        gap = max(np.linalg.norm(c - f) for c, f in zip(coarse, fine)) / max(np.linalg.norm(f) for f in fine)
+        assert f"largest gap between steps h and h/{refine}: {gap:.3e}" in capsys.readouterr().out
+
+
+def test_stability_of_a_pde_step_from_its_model(tmp_path, capsys):
+    """KS at dt = 0.2: the spectrum dt·(k² − k⁴) of L = 64, 256 points reaches −4956, far outside RK4's
+    region (exit 1), while ETDRK4 takes L exactly; --plot draws both."""
+    png = tmp_path / "ks.png"
+    model = str(EXAMPLES / "kuramoto_sivashinsky.sdyn")
+    assert main(["stability", "rk4", "etdrk4", "--model", model, "--dt", "0.2", "--plot", str(png)]) == 1
+    out = capsys.readouterr().out
+    k = 2 * np.pi / 64 * np.arange(129)
+    worst = 0.2 * (k**2 - k**4)[np.argmax(np.abs(k**2 - k**4))]
+    assert f"largest |z| = {abs(worst):.4g} at {complex(worst):.4g}" in out
+    assert "KuramotoSivashinsky, rk4 at dt = 0.2: UNSTABLE for the linear part" in out
+    assert "KuramotoSivashinsky, etdrk4 at dt = 0.2: stable for the linear part" in out
+    assert png.stat().st_size > 20_000
+    assert main(["stability", "etdrk4", "--model", model, "--dt", "0.2"]) == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sympy as sp
-from conftest import LORENZ, model_text
+from conftest import EXAMPLES, LORENZ, model_text
 
 import symdyn
 
@@ -200,16 +200,16 @@ def test_constants_unknowns_and_defaults_that_refer_to_each_other():
 
 
 def test_conserved_quantities_of_the_seed_systems():
-    two_body = symdyn.load("examples/two_body.sdyn")
+    two_body = symdyn.load(EXAMPLES / "two_body.sdyn")
     x, y, vx, vy = two_body.state_vector
     assert two_body.conserved[0].expression.xreplace({fn(s.name): s for s in two_body.state_vector}) == x * vy - y * vx
-    rigid = symdyn.load("examples/rigid_body.sdyn")
+    rigid = symdyn.load(EXAMPLES / "rigid_body.sdyn")
     casimir = rigid.system.to_jets(rigid.conserved[0].expression)
     assert sp.simplify(casimir - sum(s**2 for s in rigid.state_vector) / 2) == 0
 
 
 def test_pde_fields_keep_spatial_operators_as_operators():
-    model = symdyn.load("examples/kuramoto_sivashinsky.sdyn")
+    model = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn")
     x = sym("x")
     u = fn("u", t, x)
     assert model.is_pde
@@ -239,7 +239,7 @@ def test_ascii_spatial_derivatives_match_the_unicode_ones():
 
 
 def test_bounded_domains_carry_boundary_conditions():
-    model = symdyn.load("examples/heat_rod.sdyn")
+    model = symdyn.load(EXAMPLES / "heat_rod.sdyn")
     x = sym("x")
     u = fn("u", t, x)
     dirichlet, neumann = model.boundary_conditions
@@ -252,7 +252,7 @@ def test_latex_of_ode_and_pde_models():
     assert latex.startswith("\\begin{aligned}")
     assert r"\frac{\mathrm{d} x}{\mathrm{d} t} &= \sigma \left(- x + y\right)" in latex
     assert r"\beta" in latex and r"\rho" in latex
-    pde = symdyn.load("examples/kuramoto_sivashinsky.sdyn").to_latex()
+    pde = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn").to_latex()
     assert r"\frac{\partial^{4} u}{\partial x^{4}}" in pde
-    second = symdyn.load("examples/pendulum.sdyn").to_latex()
+    second = symdyn.load(EXAMPLES / "pendulum.sdyn").to_latex()
     assert r"\frac{\mathrm{d}^{2} \theta}{\mathrm{d} t^{2}}" in second

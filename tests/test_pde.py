@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import EXAMPLES, PDE_FILES
+from conftest import EXAMPLES, PDE_FILES, tolerance
 
 import symdyn
-from symdyn.data import FieldDataset, SumOfSines, generate_fields, preset
+from symdyn.data import FieldDataset, FourierSeries, SumOfSines, Uniform, generate_fields, preset
 from symdyn.integrators import integrate
 from symdyn.stability import pde_stability
 
 KS = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn")
 KDV = symdyn.load(EXAMPLES / "kdv.sdyn")
 HEAT = symdyn.load(EXAMPLES / "heat_rod.sdyn")
+BURGERS = EXAMPLES / "burgers.sdyn"  # u_t = −u u_x + ν u_xx on [0, 2π), u₀ = sin x
+ROUGH = """model Rough
+    @parameters ν = 0.1
+    @domain x ∈ Periodic(0, 2π; points = 32)
+    @variables u(t, x) = sin(x) + cos(5x)/2 + sin(6x)/3
+    D(u) ~ -u*∂x(u) + ν*∂x^2(u)
+end
+"""  # Burgers from a field that differences resolve poorly and whose square has modes 10 and 11: the 2/3 rule's edge
 
 
 def at_points(path, points: int, derivatives: str | None = None):
     text = path.read_text().replace("points = 256", f"points = {points}").replace("points = 101", f"points = {points}")
-    return symdyn.parse(text).lower(jnp.float64, derivatives=derivatives)
+    return symdyn.parse(text).lower(derivatives=derivatives)
 
 
 def test_linear_part_and_its_exact_fourier_symbol():
@@ -32,7 +42,7 @@ def test_linear_part_and_its_exact_fourier_symbol():
 
 
 def test_lowered_pde_contract_shapes():
-    low = KS.lower(jnp.float64)
+    low = KS.lower()
     assert low.x0.shape == low.state_shape == (1, 256)
     assert low.grid[0].shape == (256,) and low.grid[0][1] == pytest.approx(0.25)
     assert low.rhs(0.0, low.x0, low.p).shape == (1, 256)
@@ -41,7 +51,7 @@ def test_lowered_pde_contract_shapes():
     assert low.conserved(0.0, low.x0, low.p).shape == (1,)
 
 
-@pytest.mark.parametrize("path", PDE_FILES + [EXAMPLES / "burgers.sdyn", EXAMPLES / "gray_scott.sdyn"], ids=str)
+@pytest.mark.parametrize("path", PDE_FILES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("points", [32, 64])
 def test_exact_jvp_matches_autodiff_of_rhs(path, points):
     text = path.read_text()
@@ -50,12 +60,13 @@ def test_exact_jvp_matches_autodiff_of_rhs(path, points):
     model = symdyn.parse(text)
     schemes = ["spectral", "fd4"] if all(c.periodic for c in model.domain) else ["fd2", "fd4"]
     for scheme in schemes:
-        low = model.lower(jnp.float64, derivatives=scheme)
+        low = model.lower(derivatives=scheme)
         u = low.x0 + 0.1 * jax.random.normal(jax.random.PRNGKey(1), low.state_shape)
         v = jax.random.normal(jax.random.PRNGKey(2), low.state_shape)
         exact = low.jvp(0.3, u, low.p, v)
         autodiff = jax.jvp(lambda w, low=low: low.rhs(0.3, w, low.p), (u,), (v,))[1]
-        np.testing.assert_allclose(exact, autodiff, rtol=1e-9, atol=1e-9 * float(jnp.abs(autodiff).max()))
+        tol = tolerance(1e-9, 2e-6)  # measured in float32: 2.4e-7 of the largest entry
+        np.testing.assert_allclose(exact, autodiff, rtol=tol, atol=tol * float(jnp.abs(autodiff).max()))
 
 
 def test_dense_jacobian_is_the_matrix_of_the_jvp_and_refuses_large_grids():
@@ -63,7 +74,8 @@ def test_dense_jacobian_is_the_matrix_of_the_jvp_and_refuses_large_grids():
     u, v = low.x0, jax.random.normal(jax.random.PRNGKey(0), (1, 32))
     jac = low.jac(0.0, u, low.p)
     assert jac.shape == (1, 32, 1, 32)
-    np.testing.assert_allclose(jac.reshape(32, 32) @ v.ravel(), low.jvp(0.0, u, low.p, v).ravel(), atol=1e-10)
+    product = jac.reshape(32, 32) @ v.ravel()
+    np.testing.assert_allclose(product, low.jvp(0.0, u, low.p, v).ravel(), atol=tolerance(1e-10, 1e-5))  # f32: 9e-7
     big = at_points(EXAMPLES / "kuramoto_sivashinsky.sdyn", 8192)
     with pytest.raises(ValueError, match="dense Jacobian of 8192 state entries is too large"):
         big.jac(0.0, big.x0, big.p)
@@ -76,6 +88,7 @@ def test_generated_code_does_not_grow_with_the_grid():
     assert len(small.source) < 6000
 
 
+@pytest.mark.float64  # orders of convergence, at errors down to 1e-10
 def test_spectral_derivatives_are_exact_and_finite_differences_have_their_order():
     text = "model W\n @domain x ∈ Periodic(0, 2π; points = {n})\n @variables u(t, x) = sin(3x)\n D(u) ~ ∂x^3(u)\nend"
     low = symdyn.parse(text.format(n=64)).lower(jnp.float64)
@@ -88,6 +101,7 @@ def test_spectral_derivatives_are_exact_and_finite_differences_have_their_order(
         assert np.log2(errors[0] / errors[1]) == pytest.approx(accuracy, abs=0.15)
 
 
+@pytest.mark.float64  # an order of convergence from fd4 errors of 1e-7 and below
 def test_bounded_finite_differences_keep_their_order_up_to_the_ends():
     text = "model B\n @domain x ∈ Interval(0, 1; points = {n})\n @variables u(t, x) = exp(x)\n D(u) ~ ∂x^2(u)\nend"
     errors = []
@@ -103,7 +117,7 @@ def test_bounded_finite_differences_keep_their_order_up_to_the_ends():
 
 
 def test_heat_rod_with_dirichlet_and_neumann_conditions_matches_its_closed_form():
-    low = HEAT.lower(jnp.float64)
+    low = HEAT.lower()
     xs = integrate(low, low.x0, 0.0, 5e-4, 2000, method="rk4", save_every=2000)
     x = low.grid[0]
     exact = np.exp(-0.1 * (np.pi / 2) ** 2) * np.sin(np.pi * x / 2)
@@ -111,14 +125,16 @@ def test_heat_rod_with_dirichlet_and_neumann_conditions_matches_its_closed_form(
     assert xs[-1, 0, 0] == 0.0  # Dirichlet at x = 0
     nodes, weights = low.derivatives.rows(0, 1)
     slope = float(jnp.sum(xs[-1, 0, nodes[-1]] * weights[-1]))
-    assert abs(slope) < 1e-10  # Neumann at x = 1, in the one-sided stencil that imposes it
+    # Neumann at x = 1, in the one-sided stencil that imposes it; in float32 the boundary node, stepped by its
+    # rate, drifts off the condition by rounding (measured: 1.4e-5 after one step, 2.1e-4 after these 2000)
+    assert abs(slope) < tolerance(1e-10, 5e-4)
 
 
 def test_conserved_integrals_are_quadratures_on_the_grid():
-    low = KDV.lower(jnp.float64)
+    low = KDV.lower()
     mass = low.conserved(0.0, low.x0, low.p)[0]
     assert float(mass) == pytest.approx(12 * np.sqrt(0.5) + 12 * np.sqrt(0.25), rel=1e-6)  # ∫3c sech²(√c x/2)
-    heat = HEAT.lower(jnp.float64)
+    heat = HEAT.lower()
     assert float(heat.conserved(0.0, heat.x0, heat.p)[0]) == pytest.approx(2 / np.pi, abs=1e-4)
 
 
@@ -126,13 +142,13 @@ def test_conserved_integrals_are_quadratures_on_the_grid():
 @pytest.mark.parametrize("derivatives, dealias", [("spectral", False), ("spectral", True), ("fd4", False)])
 def test_nonlinear_part_on_modes_is_the_nonlinear_part_in_space(name, derivatives, dealias):
     text = (EXAMPLES / f"{name}.sdyn").read_text()
-    low = symdyn.parse(text.replace("points = 256", "points = 32")).lower(
-        jnp.float64, derivatives=derivatives, dealias=dealias
-    )
-    u = 0.3 * jax.random.normal(jax.random.PRNGKey(1), (3, *low.state_shape), jnp.float64) + 0.5
+    low = symdyn.parse(re.sub(r"points = \d+", "points = 32", text)).lower(derivatives=derivatives, dealias=dealias)
+    u = 0.3 * jax.random.normal(jax.random.PRNGKey(1), (3, *low.state_shape)) + 0.5
     modes = low.domain.to_modes(u)
     expected = low.domain.to_modes(low.nonlinear(0.0, u, low.p))
-    np.testing.assert_allclose(low.nonlinear_of_modes(0.0, modes, low.p), expected, atol=1e-9)
+    # float32: relative to the largest mode (sums over the grid); measured ≤ 2e-7
+    atol = tolerance(1e-9, 1e-6 * float(jnp.abs(expected).max()))
+    np.testing.assert_allclose(low.nonlinear_of_modes(0.0, modes, low.p), expected, atol=atol)
 
 
 def _orders(low, method, t_end, steps):
@@ -144,6 +160,7 @@ def _orders(low, method, t_end, steps):
     return np.polyfit(np.log(t_end / np.asarray(steps)), np.log(errors), 1)[0]
 
 
+@pytest.mark.float64  # orders of convergence, to errors far below float32's
 @pytest.mark.parametrize("model", [KS, KDV], ids=["ks", "kdv"])
 @pytest.mark.parametrize(
     "method, order", [("etd1", 1), ("etd2", 2), ("etdrk4", 4), ("imex_euler", 1), ("imex_trapezoid", 2)]
@@ -155,27 +172,28 @@ def test_split_methods_converge_at_their_order(model, method, order):
 
 
 def test_etdrk4_conserves_the_kdv_invariants():
-    low = KDV.lower(jnp.float64)
+    low = KDV.lower()
     xs = integrate(low, low.x0, 0.0, 0.05, 400, method="etdrk4", save_every=400)
     before, after = low.conserved(0.0, xs[0], low.p), low.conserved(20.0, xs[-1], low.p)
-    np.testing.assert_allclose(after, before, rtol=1e-6)
+    np.testing.assert_allclose(after, before, rtol=tolerance(1e-6, 3e-4))  # float32: the energy drifts 7e-5
 
 
 def test_split_methods_refuse_fields_without_a_split():
     with pytest.raises(TypeError, match="etdrk4 steps a PDE split"):
         integrate(lambda t, x: -x, jnp.ones(3), 0.0, 0.1, 2, method="etdrk4")
-    low = HEAT.lower(jnp.float64)
+    low = HEAT.lower()
     with pytest.raises(ValueError, match="bounded domain has no Fourier multiplier"):
         integrate(low, low.x0, 0.0, 0.1, 2, method="etdrk4")
     with pytest.raises(ValueError, match="spectral derivatives need a periodic domain"):
-        HEAT.lower(jnp.float64, derivatives="spectral")
+        HEAT.lower(derivatives="spectral")
 
 
 def test_stability_report_says_rk4_at_the_seeds_ks_step_is_unstable():
-    low = KS.lower(jnp.float64)
+    low = KS.lower()
     report = pde_stability(low, "rk4", 0.2)
     assert not report.stable
-    assert report.worst.real == pytest.approx(0.2 * (np.pi * 4) ** 2 - 0.2 * (np.pi * 4) ** 4, rel=1e-9)
+    worst = 0.2 * (np.pi * 4) ** 2 - 0.2 * (np.pi * 4) ** 4
+    assert report.worst.real == pytest.approx(worst, rel=tolerance(1e-9, 5e-8))  # float32: 6e-9
     assert 1.0e-4 < report.largest_stable_dt < 1.2e-4  # RK4's real reach 2.785 over max |k² − k⁴|
     assert pde_stability(low, "etdrk4", 0.2).stable
     assert "UNSTABLE" in str(report)
@@ -189,7 +207,7 @@ def test_generate_fields_is_deterministic_and_saves_and_loads(tmp_path):
     assert data.states.shape == (3, 5, 1, 64)
     np.testing.assert_array_equal(data.states, again.states)
     np.testing.assert_allclose(data.t, 0.6 + 0.2 * np.arange(5))
-    assert float(jnp.abs(data.states[:, 0].mean(axis=-1)).max()) < 1e-12  # zero mass, as the seed's sines
+    assert float(jnp.abs(data.states[:, 0].mean(axis=-1)).max()) < tolerance(1e-12, 1e-6)  # zero mass, as the sines
     data.save(tmp_path / "ks.npz")
     loaded = FieldDataset.load(tmp_path / "ks.npz")
     np.testing.assert_array_equal(loaded.states, data.states)
@@ -197,10 +215,10 @@ def test_generate_fields_is_deterministic_and_saves_and_loads(tmp_path):
 
 
 def test_seed_sum_of_sines_uses_wavenumbers_one_and_two():
-    low = KS.lower(jnp.float64)
+    low = KS.lower()
     u = SumOfSines().sample(jax.random.PRNGKey(3), low, low.p)
-    spectrum = np.abs(np.fft.rfft(np.asarray(u[0])))
-    assert set(np.flatnonzero(spectrum > 1e-9 * spectrum.max())) <= {1, 2}
+    spectrum = np.abs(np.fft.rfft(np.asarray(u[0], np.float64)))
+    assert set(np.flatnonzero(spectrum > tolerance(1e-9, 1e-6) * spectrum.max())) <= {1, 2}  # float32: 8e-8
 
 
 def test_presets_match_the_seeds_settings():
@@ -208,14 +226,14 @@ def test_presets_match_the_seeds_settings():
     assert ks.splits == {"train": (512, 140), "validation": (128, 140), "test": (128, 640)}
     assert (ks.dt, ks.warmup) == (0.2, 360)
     assert kdv.warmup + kdv.splits["train"][1] == 250
-    data = kdv.generate("train", key=jax.random.PRNGKey(0), samples=2, progress=False, dtype=jnp.float64)
+    data = kdv.generate("train", key=jax.random.PRNGKey(0), samples=2, progress=False)
     assert data.states.shape == (2, 140, 1, 256)
     assert np.all((data.parameters[:, 0] >= 115.2) & (data.parameters[:, 0] <= 140.8))
     with pytest.raises(ValueError, match="unknown preset 'kss'; did you mean 'ks'"):
         preset("kss")
 
 
-def test_simulate_command_for_a_pde_and_a_preset(tmp_path, capsys):
+def test_simulate_command_for_a_pde_with_a_plot(tmp_path, capsys):
     from symdyn.cli import main
 
     out = tmp_path / "ks.npz"
@@ -238,8 +256,6 @@ def test_simulate_command_for_a_pde_and_a_preset(tmp_path, capsys):
     )
     assert FieldDataset.load(out).states.shape == (1, 5, 1, 256)
     assert (tmp_path / "ks.png").stat().st_size > 0
-    assert main(["simulate", "--preset", "ks", "--samples", "2", "-o", str(tmp_path / "p.npz")]) == 0
-    assert FieldDataset.load(tmp_path / "p.npz").states.shape == (2, 140, 1, 256)
     assert main(["stability", "rk4", "--model", str(EXAMPLES / "kuramoto_sivashinsky.sdyn"), "--dt", "0.2"]) == 1
     assert "UNSTABLE" in capsys.readouterr().out
 
@@ -253,3 +269,169 @@ def test_simulate_names_a_bad_parameter_of_a_pde(tmp_path, capsys):
     assert main([*base, "--draw", "μ=0:1"]) == 2
     assert "--draw 'μ=0:1': expected NAME=LOW:HIGH with NAME one of ν" in capsys.readouterr().err
     assert main([*base, "--param", "ν=0.1", "--trajectories", "2", "--draw", "ν=0.04:0.06"]) == 0
+
+
+def _burgers_rk4(u, nu, duration, steps):
+    """NumPy RK4 of Burgers on 2π-periodic points: the semi-discrete system, derivatives by the full FFT."""
+    k = np.fft.fftfreq(u.shape[-1], 1 / u.shape[-1])  # the integer wavenumbers
+
+    def f(w):
+        spectrum = np.fft.fft(w)
+        return -w * np.real(np.fft.ifft(1j * k * spectrum)) - nu * np.real(np.fft.ifft(k**2 * spectrum))
+
+    h = duration / steps
+    for _ in range(steps):
+        k1 = f(u)
+        k2 = f(u + h / 2 * k1)
+        k3 = f(u + h / 2 * k2)
+        u = u + h / 6 * (k1 + 2 * k2 + 2 * k3 + f(u + h * k3))
+    return u
+
+
+def _burgers_saved(nu, first, dt, steps):
+    """The states from u₀ = sin x at first, first + dt, ... (steps of them), by RK4 at steps of 0.002."""
+    u = _burgers_rk4(np.sin(2 * np.pi * np.arange(32) / 32), nu, first, round(first / 0.002))
+    saved = [u]
+    for _ in range(steps - 1):
+        saved.append(_burgers_rk4(saved[-1], nu, dt, round(dt / 0.002)))
+    return np.stack(saved)
+
+
+def test_generate_fields_follows_the_pde_from_the_end_of_its_warmup():
+    """generate_fields(dt = 0.2, substeps = 4, warmup = 2) of Burgers at two drawn ν against NumPy RK4 at steps
+    of 0.002: the first saved state is u₀ two saved steps on, each next one dt later (ETDRK4 at dt/4)."""
+    low = at_points(BURGERS, 32)
+    data = generate_fields(
+        low,
+        samples=2,
+        steps=4,
+        dt=0.2,
+        substeps=4,
+        warmup=2,
+        parameters={"ν": Uniform(0.05, 0.1)},
+        key=jax.random.PRNGKey(0),
+        progress=False,
+    )
+    nu = data.parameters[:, 0]
+    assert np.all((nu >= 0.05) & (nu <= 0.1)) and nu[0] != nu[1]
+    np.testing.assert_allclose(data.t, 0.4 + 0.2 * np.arange(4), rtol=1e-6)
+    reference = np.stack([_burgers_saved(float(n), 0.4, 0.2, 4) for n in nu])
+    # measured 4.0e-6 (float64) and 4.5e-6 (float32): ETDRK4's error at h = 0.05; without the substeps it is
+    # 8e-4, without the warm-up 0.25
+    np.testing.assert_allclose(data.states[:, :, 0], reference, atol=2e-5)
+
+
+@pytest.mark.float64  # simulate computes in float64
+def test_simulate_follows_the_pde_with_substeps_and_warmup(tmp_path):
+    """`symdyn simulate` of Burgers on 32 points with --substeps 4 --warmup 2 and two drawn ν against NumPy RK4."""
+    from symdyn.cli import main
+
+    model = tmp_path / "burgers.sdyn"
+    model.write_text(BURGERS.read_text().replace("points = 256", "points = 32"))
+    out = tmp_path / "b.npz"
+    options = ["--t-end", "0.6", "--dt", "0.2", "--substeps", "4", "--warmup", "2", "--trajectories", "2"]
+    assert main(["simulate", str(model), *options, "--draw", "ν=0.05:0.1", "--seed", "3", "-o", str(out)]) == 0
+    data = FieldDataset.load(out)
+    assert data.states.shape == (2, 4, 1, 32)
+    np.testing.assert_allclose(data.t, 0.4 + 0.2 * np.arange(4))
+    nu = data.parameters[:, 0]
+    assert np.all((nu >= 0.05) & (nu <= 0.1)) and nu[0] != nu[1]
+    reference = np.stack([_burgers_saved(n, 0.4, 0.2, 4) for n in nu])
+    np.testing.assert_allclose(data.states[:, :, 0], reference, atol=2e-5)  # measured 4.0e-6, as above
+
+
+def _rough_rhs(scheme: str, dealias: bool) -> np.ndarray:
+    """ROUGH's right-hand side at u₀ by NumPy: central differences of order 2 or 4, or the full FFT (2/3 rule on
+    −u u_x: modes |k| ≤ 10 of 16 kept)."""
+    x = 2 * np.pi * np.arange(32) / 32
+    h, u = x[1], np.sin(x) + np.cos(5 * x) / 2 + np.sin(6 * x) / 3
+    k = np.fft.fftfreq(32, 1 / 32)
+
+    def at(j):  # u at x + j h
+        return np.roll(u, -j)
+
+    if scheme == "fd2":
+        ux, uxx = (at(1) - at(-1)) / (2 * h), (at(1) - 2 * u + at(-1)) / h**2
+    elif scheme == "fd4":
+        ux = (8 * (at(1) - at(-1)) - (at(2) - at(-2))) / (12 * h)
+        uxx = (16 * (at(1) + at(-1)) - (at(2) + at(-2)) - 30 * u) / (12 * h**2)
+    else:
+        ux, uxx = (np.real(np.fft.ifft((1j * k) ** n * np.fft.fft(u))) for n in (1, 2))
+    advection = -u * ux
+    if dealias:
+        advection = np.real(np.fft.ifft(np.fft.fft(advection) * (np.abs(k) <= 10)))
+    return advection + 0.1 * uxx
+
+
+@pytest.mark.float64  # simulate computes in float64; the comparison is to rounding
+@pytest.mark.parametrize("derivatives, dealias", [(None, True), ("fd2", False), ("fd4", False)])
+def test_simulate_steps_the_model_lowered_with_its_derivatives_and_dealias(tmp_path, derivatives, dealias):
+    """--derivatives and --dealias give the steps of `model.lower(derivatives=..., dealias=...)` (spectral when not
+    given), whose rhs at u₀ is the NumPy one of that scheme: Euler with --substeps 2 --warmup 1 is u + h·rhs(u)
+    at h = dt/2, from two steps on."""
+    from symdyn.cli import main
+
+    (tmp_path / "rough.sdyn").write_text(ROUGH)
+    flags = (["--derivatives", derivatives] if derivatives else []) + (["--dealias"] if dealias else [])
+    command = ["simulate", str(tmp_path / "rough.sdyn"), "--t-end", "0.02", "--dt", "0.01", "--method", "euler"]
+    assert main([*command, "--substeps", "2", "--warmup", "1", *flags, "-o", str(tmp_path / "r.npz")]) == 0
+    states = FieldDataset.load(tmp_path / "r.npz").states[0]
+    low = symdyn.parse(ROUGH).lower(jnp.float64, derivatives=derivatives or "spectral", dealias=dealias)
+    rates = low.rhs(0.0, low.x0, low.p)[0]
+    # measured ≤ 1e-15 of the largest rate; another scheme or dealiasing toggled: 0.03 or more
+    np.testing.assert_allclose(rates, _rough_rhs(derivatives or "spectral", dealias), atol=1e-12 * np.abs(rates).max())
+    u, expected = low.x0, []
+    for step in range(6):
+        u = u + 0.005 * low.rhs(0.005 * step, u, low.p)
+        if step % 2:
+            expected.append(u)
+    # measured ≤ 2.3e-16; another scheme, dealiasing toggled, no substeps or no warm-up: 2.6e-3 or more
+    np.testing.assert_allclose(states, np.stack(expected), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.float64  # simulate computes in float64
+@pytest.mark.parametrize("family", ["fourier", "sines"])
+def test_simulate_draws_its_initial_fields_from_the_named_family(tmp_path, family):
+    """--initial-field fourier|sines saves, for --seed 5, what FourierSeries() / SumOfSines() draw from the keys
+    generate_fields splits from PRNGKey(5); a Fourier series is scaled to max |u₀| = amplitude."""
+    from symdyn.cli import main
+
+    (tmp_path / "rough.sdyn").write_text(ROUGH)
+    command = ["simulate", str(tmp_path / "rough.sdyn"), "--t-end", "0.01", "--dt", "0.01", "--method", "euler"]
+    options = ["--initial-field", family, "--trajectories", "2", "--seed", "5"]
+    assert main([*command, *options, "-o", str(tmp_path / "r.npz")]) == 0
+    saved = FieldDataset.load(tmp_path / "r.npz").states[:, 0]
+    low = symdyn.parse(ROUGH).lower(jnp.float64)
+    drawn = FourierSeries() if family == "fourier" else SumOfSines()
+    keys = jax.random.split(jax.random.split(jax.random.PRNGKey(5))[1], 2)  # generate_fields: (parameters, fields)
+    expected = np.stack([drawn.sample(k, low, low.p) for k in keys])
+    np.testing.assert_allclose(saved, expected, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(saved[0], saved[1])
+    spectrum = np.abs(np.fft.rfft(saved[:, 0]))
+    modes = set(np.flatnonzero((spectrum > 1e-9 * spectrum.max()).any(axis=0)))
+    if family == "fourier":
+        assert modes <= {1, 2, 3, 4}  # max_wavenumber 4, no mean
+        np.testing.assert_allclose(np.abs(saved).max(axis=(1, 2)), 1.0, rtol=1e-12)
+        smaller = FourierSeries(max_wavenumber=2, amplitude=0.3).sample(keys[0], low, low.p)
+        assert float(jnp.abs(smaller).max()) == pytest.approx(0.3, rel=1e-12)
+        assert set(np.flatnonzero(np.abs(np.fft.rfft(smaller[0])) > 1e-9)) <= {1, 2}
+    else:
+        assert modes <= {1, 2}  # the seeds' wavenumbers
+
+
+def test_simulate_writes_each_split_of_a_preset(tmp_path):
+    """--preset ks --split train|validation|test --samples 1: the preset's saved steps (140, 140, 640) after its
+    360 warm-up steps of 0.2, from different draws."""
+    from symdyn.cli import main
+
+    first = {}
+    for split in ("train", "validation", "test"):
+        out = tmp_path / f"{split}.npz"
+        assert main(["simulate", "--preset", "ks", "--split", split, "--samples", "1", "-o", str(out)]) == 0
+        data = FieldDataset.load(out)
+        steps = preset("ks").splits[split][1]
+        assert data.states.shape == (1, steps, 1, 256)
+        np.testing.assert_allclose(data.t, 0.2 * (360 + np.arange(steps)), rtol=1e-12)
+        first[split] = data.states[0, 0, 0]
+    for one, other in (("train", "validation"), ("train", "test"), ("validation", "test")):
+        assert np.abs(first[one] - first[other]).max() > 0.1, (one, other)

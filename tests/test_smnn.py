@@ -1,4 +1,9 @@
-"""S-MNN: block solvers against dense solves, analytic gradients against autodiff and finite differences."""
+"""S-MNN: block solvers against dense solves, analytic gradients against autodiff and finite differences.
+
+Tolerances are a few times the error measured, noted beside each (float64 / float32 where the
+test runs at the tier's precision). Tests marked float64 check double-precision numerics: the
+1e-10 agreements, finite differences, the paper's table and float32 solves against float64 ones.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import EXAMPLES, model_text
+from conftest import EXAMPLES, model_text, tolerance
 
 import symdyn
 from symdyn import smnn
@@ -16,8 +21,9 @@ from symdyn.integrators import integrate
 METHODS = ("sequential", "parallel")
 
 
-def random_problem(key, batch=3, times=17, equations=2, variables=2, order=2, initial=(2, 1), dtype=jnp.float64):
-    """Random coefficients with steps near 1/2: a normal matrix of moderate condition."""
+def random_problem(key, batch=3, times=17, equations=2, variables=2, order=2, initial=(2, 1), dtype=None):
+    """Random coefficients with steps near 1/2: a normal matrix of moderate condition (default: the tier's float)."""
+    dtype = jnp.result_type(float) if dtype is None else dtype
     keys = jax.random.split(key, 4)
     c = jax.random.normal(keys[0], (batch, times, equations, variables, order + 1), dtype)
     d = jax.random.normal(keys[1], (batch, times, equations), dtype)
@@ -36,12 +42,18 @@ def test_block_solvers_match_the_dense_least_squares(key, method, times):
     c, d, u, s = random_problem(key, times=times)
     weights = (1.3, 0.7, 1.1)
     expected = smnn.dense_solve(c, d, u, s, weights=weights)
-    assert relative(smnn.solve(c, d, u, s, weights=weights, method=method), expected) < 1e-9
+    # measured at most 2.8e-14 / 9.1e-6 (the float32 dense solve has its own round-off)
+    assert relative(smnn.solve(c, d, u, s, weights=weights, method=method), expected) < tolerance(1e-13, 3e-5)
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("times", [1000, 1025])
 def test_parallel_agrees_with_sequential_to_1e_10(times):
-    """A damped oscillator as two first-order variables, R = 2, steps of 0.02."""
+    """A damped oscillator as two first-order variables, R = 2, steps of 0.02: 7.2e-11 measured.
+
+    In float32 the solvers are 3.5 % and 6.4 % from the float64 solution here (the normal equations of
+    steps of 0.02 at R = 2 are too ill-conditioned), so this agreement is a float64 property.
+    """
     c = jnp.zeros((2, 1, 2, 2, 3)).at[:, :, 0, 0, 1].set(1.0).at[:, :, 0, 1, 0].set(-1.0)
     c = c.at[:, :, 1, 1, 1].set(1.0).at[:, :, 1, 1, 0].set(jnp.array([0.4, 0.1])[:, None]).at[:, :, 1, 0, 0].set(4.0)
     u = jnp.array([[[[1.0], [0.0]]], [[[0.5], [1.0]]]])
@@ -50,16 +62,21 @@ def test_parallel_agrees_with_sequential_to_1e_10(times):
     parallel = smnn.solve(c, jnp.zeros((2, 1, 2)), u, s, method="parallel")
     assert sequential.shape == (2, times, 2, 3)
     assert relative(parallel, sequential) < 1e-10
+    # and it is the oscillator's: x'' + 0.4 x' + 4 x = 0, x(0) = 1, x'(0) = 0, to the bias of R = 2 (9.7e-4)
+    t, omega = 0.02 * np.arange(times), np.sqrt(4 - 0.2**2)
+    exact = np.exp(-0.2 * t) * (np.cos(omega * t) + 0.2 / omega * np.sin(omega * t))
+    assert np.max(np.abs(sequential[0, :, 0, 0] - exact)) < 3e-3
 
 
 def test_exponential_decay_against_its_closed_form():
+    """y' + y = 0 at R = 3, steps of 0.01: 5.3e-10 / 2.2e-5 from exp(-t) measured."""
     times = 1000
     c = jnp.zeros((1, 1, 1, 1, 4)).at[..., 0].set(1.0).at[..., 1].set(1.0)  # y' + y = 0, time-constant
     steps = jnp.full((1, times - 1), 0.01)
     y = smnn.solve(c, jnp.zeros((1, 1, 1)), jnp.ones((1, 1, 1, 1)), steps, method="sequential")
     t = 0.01 * np.arange(times)
-    np.testing.assert_allclose(y[0, :, 0, 0], np.exp(-t), atol=1e-9)
-    np.testing.assert_allclose(y[0, :, 0, 1], -np.exp(-t), atol=1e-9)
+    np.testing.assert_allclose(y[0, :, 0, 0], np.exp(-t), rtol=0, atol=tolerance(1e-9, 5e-5))
+    np.testing.assert_allclose(y[0, :, 0, 1], -np.exp(-t), rtol=0, atol=tolerance(1e-9, 5e-5))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -74,9 +91,10 @@ def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
     ours = jax.grad(lambda *a: loss(lambda *b, **k: smnn.solve(*b, **k, method=method), *a), argnums=(0, 1, 2, 3))
     dense = jax.grad(lambda *a: loss(smnn.dense_solve, *a), argnums=(0, 1, 2, 3))
     for name, g, h in zip("cdus", ours(c, d, u, s), dense(c, d, u, s)):
-        assert relative(g, h) < 1e-7, name
+        assert relative(g, h) < tolerance(1e-13, 5e-5), name  # measured at most 3.5e-14 / 1.6e-5
 
 
+@pytest.mark.float64
 def test_gradients_match_finite_differences(key):
     c, d, u, s = random_problem(key, batch=1, times=12)
 
@@ -87,28 +105,30 @@ def test_gradients_match_finite_differences(key):
     for i in (0, 5, 10):
         e = jnp.zeros_like(s).at[0, i].set(1e-6)
         finite = (loss(s + e) - loss(s - e)) / 2e-6
-        assert float(gradient[0, i]) == pytest.approx(float(finite), rel=1e-5)
+        assert float(gradient[0, i]) == pytest.approx(float(finite), rel=1e-7)  # 2.6e-8 measured
 
 
+@pytest.mark.float64
 def test_float32_solves_close_to_float64(key):
-    c, d, u, s = random_problem(key, times=200)
+    c, d, u, s = random_problem(key, times=200, dtype=jnp.float64)
     exact = smnn.solve(c, d, u, s, method="sequential")
-    for method in METHODS:
+    for method, bound in (("sequential", 5e-6), ("parallel", 1e-5)):  # 1.3e-6 and 2.9e-6 measured
         single = smnn.solve(*(a.astype(jnp.float32) for a in (c, d, u, s)), method=method)
         assert single.dtype == jnp.float32
-        assert relative(single.astype(jnp.float64), exact) < 1e-3
+        assert relative(single.astype(jnp.float64), exact) < bound, method
 
 
+@pytest.mark.float64
 def test_float32_at_long_sequences_for_both_solvers():
-    """y' + y = sin t over T = 10⁴ points: float32 within 1e-2 of float64 (a scan or a reduction tree alike)."""
+    """y' + y = sin t over T = 10⁴ points: float32 near float64 (1.2e-3 by a scan, 2.8e-4 by a reduction tree)."""
     times = 10_000
     c = jnp.zeros((1, 1, 1, 1, 3)).at[..., 0].set(1.0).at[..., 1].set(1.0)
     d = jnp.sin(0.01 * jnp.arange(times))[None, :, None]
     u, s = jnp.zeros((1, 1, 1, 1)), jnp.full((1, times - 1), 0.01)
     exact = smnn.solve(c, d, u, s, method="sequential")
-    for method in METHODS:
+    for method, bound in (("sequential", 4e-3), ("parallel", 1e-3)):
         single = smnn.solve(*(a.astype(jnp.float32) for a in (c, d, u, s)), method=method)
-        assert relative(single[..., 0].astype(jnp.float64), exact[..., 0]) < 1e-2, method
+        assert relative(single[..., 0].astype(jnp.float64), exact[..., 0]) < bound, method
 
 
 def test_auto_picks_a_solver_by_shape():
@@ -128,6 +148,7 @@ def test_time_constant_coefficients_broadcast(key):
     c, d, u, s = random_problem(key, times=10)
     constant = c[:, :1]
     full = jnp.broadcast_to(constant, c.shape)
+    # equal in either precision (0 measured)
     np.testing.assert_allclose(smnn.solve(constant, d, u, s), smnn.solve(full, d, u, s), rtol=1e-13)
 
 
@@ -144,11 +165,12 @@ def test_shape_errors_name_the_argument(key):
 
 
 def test_mnn_dense_baseline_solves_a_decay():
+    """y' + y = 0 at R = 2, steps of 0.01: the MNN slack formulation is 2.0e-5 / 6.2e-5 from exp(-t)."""
     times = 200
     c = jnp.zeros((1, times, 1, 1, 3)).at[..., 0].set(1.0).at[..., 1].set(1.0)
     y = smnn.mnn_dense_solve(c, jnp.zeros((1, times, 1)), jnp.ones((1, 1, 1, 1)), jnp.full((1, times - 1), 0.01))
     t = 0.01 * np.arange(times)
-    assert float(jnp.max(jnp.abs(y[0, :, 0, 0] - np.exp(-t)))) < 1e-3
+    assert float(jnp.max(jnp.abs(y[0, :, 0, 0] - np.exp(-t)))) < tolerance(5e-5, 2e-4)
 
 
 def test_template_of_a_linear_model(key):
@@ -157,11 +179,14 @@ def test_template_of_a_linear_model(key):
     tpl = smnn.template(model, grid)
     c, d, u, s = tpl()
     assert (c.shape, d.shape, u.shape, s.shape) == ((1, 11, 1, 1, 3), (1, 11, 1), (1, 1, 1, 2), (1, 10))
-    np.testing.assert_allclose(c[0, 0, 0, 0], [4.5, 0.43, 1.0])  # c₀ y + c₁ y' + y'' = 0
-    np.testing.assert_allclose(u[0, 0, 0], [0.12, 0.043])
-    np.testing.assert_allclose(s, 0.1)
+    rtol = tolerance(1e-15, 1e-6)  # the numbers rounded to the tier's float: 3.6e-7 in float32
+    np.testing.assert_allclose(c[0, :, 0, 0], np.broadcast_to([4.5, 0.43, 1.0], (11, 3)), rtol=rtol)  # c₀y + c₁y' + y''
+    np.testing.assert_allclose(u[0, 0, 0], [0.12, 0.043], rtol=rtol)
+    np.testing.assert_allclose(s, 0.1, rtol=rtol)
+    np.testing.assert_array_equal(d, 0.0)
 
 
+@pytest.mark.float64
 def test_template_with_time_dependent_coefficients_and_unknowns():
     model = symdyn.parse(model_text("@unknowns k = 1/2", "@variables y(t) = 1", "D(y) ~ -k*(1 + t)*y + sin(t)"))
     grid = jnp.linspace(0.0, 2.0, 201)
@@ -172,16 +197,19 @@ def test_template_with_time_dependent_coefficients_and_unknowns():
     # the exact solution of y' = -k(1+t)y + sin t, by a fine RK4 of the same model, for k = 1/2
     low = model.lower(dtype=jnp.float64)
     reference = integrate(low, low.x0, 0.0, 0.001, 2000, save_every=10)
-    np.testing.assert_allclose(tpl.solve(method="sequential")[0, :, 0, 0], reference[:, 0], atol=1e-8)
+    np.testing.assert_allclose(tpl.solve(method="sequential")[0, :, 0, 0], reference[:, 0], atol=1e-8)  # 2.2e-9
 
     def loss(p):
         return jnp.sum(tpl.solve(p, method="sequential")[0, :, 0, 0] ** 2)
 
     gradient = jax.grad(loss)(jnp.array([0.5]))
     finite = (loss(jnp.array([0.5 + 1e-6])) - loss(jnp.array([0.5 - 1e-6]))) / 2e-6
-    assert float(gradient[0]) == pytest.approx(float(finite), rel=1e-6)
+    assert float(gradient[0]) == pytest.approx(float(finite), rel=1e-7)  # 3.4e-8 measured
     batch = tpl.solve(jnp.array([[0.5], [1.0]]))
     assert batch.shape == (2, 201, 1, 4)
+    for row, k in zip(batch, (0.5, 1.0)):  # each row at its own k: 2.2e-9 and 3.7e-9 from RK4 measured
+        reference = integrate(low, low.x0, 0.0, 0.001, 2000, save_every=10, p=jnp.array([k]))
+        np.testing.assert_allclose(row[:, 0, 0], reference[:, 0], atol=1e-8)
 
 
 def test_template_of_a_nonlinear_model_names_the_term():
@@ -205,14 +233,24 @@ PAPER_TABLE_3 = {  # S-MNN rows of Chen et al., Table 3: relative MSE of y, y', 
     "damped_harmonic_oscillator": (2.1e-07, 2.3e-07, 4.0e-07),
     "third_order": (1.0e-09, 6.8e-10, 4.3e-09),
 }
+MEASURED_TABLE_3 = {  # the same relative MSEs of this implementation (R = 3, float64), far below the paper's
+    "rc_circuit": (6.5e-22, 6.5e-22, 1.1e-11),
+    "population_growth": (3.4e-19, 3.4e-19, 2.8e-12),
+    "language_death": (1.3e-20, 1.2e-20, 7.3e-11),
+    "harmonic_oscillator": (3.5e-15, 2.9e-15, 1.1e-09),
+    "damped_harmonic_oscillator": (3.5e-14, 3.9e-14, 6.6e-09),
+    "third_order": (6.4e-18, 5.6e-18, 2.7e-10),
+}
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("name", sorted(PAPER_TABLE_3))
 def test_validation_meets_the_papers_table_3(name):
+    """Each relative MSE within 3 times what this implementation measured, which is below the paper's."""
     model = symdyn.load(EXAMPLES / f"{name}.sdyn")
     grid = 0.01 * np.arange(1000)
     y = np.asarray(smnn.template(model.first_order(), grid, order=3).solve(method="sequential")[0, :, 0])
     exact = model.observed[0].expression.xreplace(model.defaults)
     for k, bound in enumerate(PAPER_TABLE_3[name]):
         truth = np.broadcast_to(sp.lambdify(model.time, sp.diff(exact, model.time, k), "numpy")(grid), grid.shape)
-        assert np.mean((y[:, k] - truth) ** 2) / np.var(truth) <= bound, k
+        assert np.mean((y[:, k] - truth) ** 2) / np.var(truth) <= 3 * MEASURED_TABLE_3[name][k] <= bound, k

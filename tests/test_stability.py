@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import EXAMPLES
+from conftest import EXAMPLES, tolerance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,19 +103,21 @@ def test_audit_flags_instability_hidden_by_rk4():
     learned = jnp.array([[anti.real, -anti.imag], [anti.imag, anti.real]])
     report = audit(lambda t, x: learned @ x, jnp.array([[1.0, 0.0], [0.0, 2.0]]), "rk4", 1.0, n_steps=30)
     assert report.hidden_instability.all() and not report.made_unstable.any()
-    np.testing.assert_allclose(np.sort_complex(report.eigenvalues[0]), [anti.conjugate(), anti], atol=1e-12)
-    np.testing.assert_allclose(report.amplification, abs(DAMPED), rtol=1e-12)
+    # the learned matrix in the tier's float: 0 / 4.3e-8 and 2.2e-16 / 2.5e-8 measured
+    expected = [anti.conjugate(), anti]
+    np.testing.assert_allclose(np.sort_complex(report.eigenvalues[0]), expected, atol=tolerance(1e-12, 2e-7))
+    np.testing.assert_allclose(report.amplification, abs(DAMPED), rtol=tolerance(1e-12, 1e-7))
     assert (report.gap > 0.5).all()  # at h/100 the learned system grows, the data's decays
     assert "HIDDEN INSTABILITY" in str(report)
 
 
 def test_audit_of_the_true_model_and_of_a_step_too_large():
-    low = symdyn.load(EXAMPLES / "damped_oscillator.sdyn").lower(dtype=jnp.float64)
+    low = symdyn.load(EXAMPLES / "damped_oscillator.sdyn").lower()
     report = audit(low, low.x0, "implicit_midpoint", 1.0, n_steps=20)
     assert not report.flagged
     stiff = audit(lambda t, x: -3.0 * x, jnp.ones(1), "euler", 1.0, n_steps=10)
     assert stiff.made_unstable.all()  # |1 + hλ| = 2: Euler turns decay into growth
-    assert stiff.gap[0] > 1e2
+    assert stiff.gap[0] == pytest.approx(2.0**10, rel=1e-6)  # (-2)¹⁰ against a fine trajectory that decays
 
 
 def test_fitting_through_rk4_lands_on_a_predicted_preimage():
