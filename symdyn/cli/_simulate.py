@@ -42,7 +42,7 @@ def add_parser(commands) -> None:
     )
     group.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     add_pde_arguments(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, runtime_hint="try a smaller --dt (or --substeps for a PDE) or another --method")
 
 
 def run(args: argparse.Namespace) -> int:

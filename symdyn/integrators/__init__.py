@@ -2,7 +2,7 @@
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
 from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid, contour_mean
-from ._field import AbstractVectorField, CallableField, ModelField, PDEField, vector_field
+from ._field import AbstractVectorField, CallableVectorField, ModelVectorField, PDEVectorField, vector_field
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrate import integrate
 from ._integrator import ZETA, AbstractIntegrator, Z
@@ -12,7 +12,7 @@ from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta
 from ._tableau import ButcherTableau
 
 __all__ = [
-    "PDEField",
+    "PDEVectorField",
     "contour_mean",
     "ImexTrapezoid",
     "ImexEuler",
@@ -27,7 +27,7 @@ __all__ = [
     "AbstractRungeKutta",
     "AbstractVectorField",
     "ButcherTableau",
-    "CallableField",
+    "CallableVectorField",
     "Euler",
     "GaussLegendre4",
     "Heun",
@@ -35,7 +35,7 @@ __all__ = [
     "ImplicitMidpoint",
     "Leapfrog",
     "Midpoint",
-    "ModelField",
+    "ModelVectorField",
     "Rk3",
     "Rk4",
     "Trapezoid",
