@@ -12,7 +12,8 @@ import jax
 import numpy as np
 
 import symdyn
-from symdyn.train import MLP, JacobianAD, JacobianFD, Uniform, evaluate, generate, grid_search, train
+from symdyn.data import Uniform, generate
+from symdyn.train import MLP, JacobianAD, JacobianFD, evaluate, grid_search, train
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +48,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     model = symdyn.load(HERE / experiment.model_file)
     keys = jax.random.split(jax.random.PRNGKey(seed), 5)
     sets = [
-        generate(model, experiment.draw, trajectories=m, duration=d, dt=experiment.data_dt, key=k)
+        generate(model, parameters=experiment.draw, samples=m, duration=d, dt=experiment.data_dt, key=k)
         for m, d, k in zip(
             experiment.trajectories,
             (experiment.train_time, experiment.train_time, experiment.test_time),
@@ -55,7 +56,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
         )
     ]
     train_set, validation, test = sets
-    field = MLP(train_set.state_names, key=keys[3])
+    field = MLP(train_set.names, key=keys[3])
     options = dict(
         epochs=experiment.epochs,
         key=keys[4],
@@ -104,7 +105,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     plot_rollouts(
         evaluations,
         test.states[0, ::every],
-        test.state_names,
+        test.names,
         out / f"{experiment.name}_rollouts.png",
         title=f"{model.name}: {len(test)} test trajectories of {experiment.test_time:g} s",
     )

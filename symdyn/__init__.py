@@ -4,7 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._errors import SymdynError, SymdynSemanticError, SymdynSyntaxError
 from ._results import RESULTS, SymdynRuntimeError
-from .discover import discover
+from .discovery import discover
 from .model import Model, load, parse
 
 try:

@@ -1,4 +1,12 @@
-"""Shared test setup: float64 JAX, example files, and model helpers."""
+"""Shared test setup: the precision tiers, example files, and model helpers.
+
+The suite runs twice in CI: with `--x64 on` (the default: float64 JAX, where the numerics
+are compared at their full accuracy) and with `--x64 off`, the configuration users run
+(float32 by default). Tests marked `float64` check double-precision numerics and run in
+float64 in both tiers; every other test runs at the tier's precision. Each test starts
+from the tier's setting, whatever an earlier test (a CLI command that switches to float64)
+changed.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,41 @@ from pathlib import Path
 import jax
 import pytest
 
-jax.config.update("jax_enable_x64", True)
+import symdyn
 
-import symdyn  # noqa: E402
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--x64",
+        choices=("on", "off"),
+        default="on",
+        help="run JAX in float64 (on, the default) or in its default float32 (off)",
+    )
+
+
+def pytest_configure(config):
+    jax.config.update("jax_enable_x64", config.getoption("--x64") == "on")
+
+
+@pytest.fixture(autouse=True)
+def _precision(request):
+    """The tier's precision for every test (float64 for tests marked so), restored afterwards."""
+    tier = request.config.getoption("--x64") == "on"
+    wanted = tier or request.node.get_closest_marker("float64") is not None
+    jax.config.update("jax_enable_x64", wanted)
+    yield
+    jax.config.update("jax_enable_x64", tier)
+
+
+def x64() -> bool:
+    """Whether this test runs in float64."""
+    return bool(jax.config.read("jax_enable_x64"))
+
+
+def tolerance(float64: float, float32: float) -> float:
+    """The tolerance for the precision this test runs in."""
+    return float64 if x64() else float32
+
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.sdyn"))

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import jax
 
+from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import Dataset, evaluate, load_field, read_field_metadata
+from ..train import evaluate, load_field, read_field_metadata
 
 
 def add_parser(commands) -> None:
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and len(args.field) > 1:
         raise ValueError("-o saves the metrics of one field; evaluate several with --plots")
     model = load(args.model)
-    test = Dataset.load(args.data)
+    test = Trajectories.load(args.data)
     evaluations = {}
     for label, path in zip(labels, args.field):
         metadata = read_field_metadata(path)
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         os.makedirs(args.plots, exist_ok=True)
         every = test.every(args.dt or read_field_metadata(args.field[0]).get("dt"))
         plot_rollouts(
-            evaluations, test.states[0, ::every], test.state_names, Path(args.plots, "rollouts.png"), title=model.name
+            evaluations, test.states[0, ::every], test.names, Path(args.plots, "rollouts.png"), title=model.name
         )
         written = ["rollouts.png"]
         if model.conserved:

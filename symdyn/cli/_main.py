@@ -42,7 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(error).split("EquinoxRuntimeError: ", 1)[-1].split("\n", 1)[0]
         print(f"symdyn {args.command}: error: {message}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, NotImplementedError, FloatingPointError) as error:
+    except FloatingPointError as error:
+        print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, NotImplementedError) as error:
         print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

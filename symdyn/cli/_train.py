@@ -8,9 +8,10 @@ import jax
 import numpy as np
 import optax
 
+from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import HISTORY, MLP, Dataset, Hybrid, JacobianAD, JacobianFD, grid_search, save_field, train
+from ..train import HISTORY, MLP, Hybrid, JacobianAD, JacobianFD, grid_search, save_field, train
 
 
 def add_parser(commands) -> None:
@@ -57,11 +58,11 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.x64:
         jax.config.update("jax_enable_x64", True)
-    data = Dataset.load(args.data)
-    validation = Dataset.load(args.validation) if args.validation else None
+    data = Trajectories.load(args.data)
+    validation = Trajectories.load(args.validation) if args.validation else None
     model = load(args.model) if args.model else None
-    if model is not None and tuple(s.name for s in model.state_vector) != data.state_names:
-        raise ValueError(f"{args.model} has states {[s.name for s in model.state_vector]}; the data {data.state_names}")
+    if model is not None and tuple(s.name for s in model.state_vector) != data.names:
+        raise ValueError(f"{args.model} has states {[s.name for s in model.state_vector]}; the data {data.names}")
     if len(args.weight) > 1 and validation is None:
         raise ValueError("several --weight values are grid-searched on --validation; pass it")
     weights_key, train_key = jax.random.split(jax.random.PRNGKey(args.seed))
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.learn:
         raise ValueError("--learn goes with --known")
     else:
-        field = MLP(data.state_names, width=args.width, depth=args.depth, key=weights_key)
+        field = MLP(data.names, width=args.width, depth=args.depth, key=weights_key)
     if args.regularizer == "ad":
         if model is None:
             raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")

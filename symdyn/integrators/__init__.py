@@ -7,7 +7,7 @@ from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoi
 from ._integrate import integrate
 from ._integrator import ZETA, AbstractIntegrator, Z
 from ._leapfrog import Leapfrog
-from ._registry import available, get
+from ._registry import available, default_method, get
 from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta, AbstractRungeKutta
 from ._tableau import ButcherTableau
 
@@ -41,6 +41,7 @@ __all__ = [
     "Trapezoid",
     "Z",
     "available",
+    "default_method",
     "get",
     "integrate",
     "vector_field",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import equinox as eqx
 import jax
+import numpy as np
 
 
 class AbstractLoweredModel(eqx.Module):
@@ -47,3 +48,13 @@ class AbstractLoweredModel(eqx.Module):
     @abc.abstractmethod
     def state_shape(self) -> tuple[int, ...]:
         """The shape of one state: `(n,)` for an ODE, `(n_fields, *grid)` for a PDE."""
+
+    @property
+    @abc.abstractmethod
+    def grid(self) -> tuple[np.ndarray, ...]:
+        """One coordinate array per spatial dimension (none for an ODE)."""
+
+    @property
+    @abc.abstractmethod
+    def coordinate_names(self) -> tuple[str, ...]:
+        """The names of the spatial coordinates (none for an ODE)."""

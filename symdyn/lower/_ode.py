@@ -13,6 +13,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import numpy as np
 import sympy as sp
 
 from ._abstract import AbstractLoweredModel
@@ -50,6 +51,14 @@ class LoweredModel(AbstractLoweredModel):
     @property
     def state_shape(self) -> tuple[int, ...]:
         return (len(self.state_names),)
+
+    @property
+    def grid(self) -> tuple[np.ndarray, ...]:
+        return ()
+
+    @property
+    def coordinate_names(self) -> tuple[str, ...]:
+        return ()
 
 
 def lower_ode(context: LoweringContext, dtype: Any) -> LoweredModel:

@@ -91,6 +91,10 @@ class LoweredPDE(AbstractLoweredModel):
     def grid(self) -> tuple[np.ndarray, ...]:
         return self.domain.axes
 
+    @property
+    def coordinate_names(self) -> tuple[str, ...]:
+        return self.domain.names
+
 
 @dataclass(frozen=True, eq=False)
 class _Program:

@@ -1,7 +1,7 @@
 """Neural ODEs trained through integrators, kept stable by Jacobian regularization (L_AD, L_FD)."""
 
+from ..data import Chunks
 from ._checkpoint import load_field, read_field_metadata, save_field
-from ._data import Chunks, Dataset, Uniform, generate
 from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, evaluate
 from ._fields import MLP, AbstractField, Hybrid
 from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, rollout, trajectory_loss
@@ -15,7 +15,6 @@ __all__ = [
     "AbstractField",
     "AbstractRegularizer",
     "Chunks",
-    "Dataset",
     "Evaluation",
     "GridSearch",
     "Hybrid",
@@ -24,9 +23,7 @@ __all__ = [
     "TrainState",
     "Trained",
     "TrainingDiverged",
-    "Uniform",
     "evaluate",
-    "generate",
     "grid_search",
     "load_field",
     "read_field_metadata",

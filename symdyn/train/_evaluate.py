@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import LoweredModel
 from ..model import Model
-from ._data import Dataset
 from ._fields import AbstractField
 from ._losses import directions as probe_directions
 
@@ -105,7 +105,7 @@ class Evaluation:
 def evaluate(
     field: AbstractField,
     model: Model | LoweredModel,
-    test: Dataset,
+    test: Trajectories,
     *,
     dt: float | None = None,
     method: str | AbstractIntegrator = "rk4",
@@ -133,10 +133,8 @@ def evaluate(
     lowered = model.lower() if isinstance(model, Model) else model
     if not isinstance(lowered, LoweredModel):
         raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
-    if tuple(test.state_names) != field.state_names or field.state_names != lowered.state_names:
-        raise ValueError(
-            f"states differ: field {field.state_names}, model {lowered.state_names}, test {test.state_names}"
-        )
+    if tuple(test.names) != field.state_names or field.state_names != lowered.state_names:
+        raise ValueError(f"states differ: field {field.state_names}, model {lowered.state_names}, test {test.names}")
     if jacobian not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"jacobian must be 'auto', 'exact' or 'hutchinson', not {jacobian!r}")
     if not float(diverged_above) > 0:

@@ -10,10 +10,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..data import Chunks
 from ..integrators import AbstractIntegrator, integrate
 from ..lower import LoweredModel
 from ..model import Model
-from ._data import Chunks
 from ._fields import AbstractField
 
 _DISTRIBUTIONS = ("gaussian", "rademacher")

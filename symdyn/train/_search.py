@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._data import Dataset
+from ..data import Trajectories
 from ._fields import AbstractField
 from ._losses import AbstractRegularizer
 from ._train import Trained, train
@@ -48,11 +48,11 @@ class GridSearch:
 
 def grid_search(
     field: AbstractField,
-    data: Dataset,
+    data: Trajectories,
     regularizer: AbstractRegularizer,
     weights: Sequence[float],
     *,
-    validation: Dataset,
+    validation: Trajectories,
     **options: Any,
 ) -> GridSearch:
     """Train `field` with `regularizer` at each weight λ, from the same start and key, and keep them all.

@@ -15,9 +15,9 @@ import numpy as np
 import optax
 
 from .._progress import ProgressBar
+from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get
 from ._checkpoint import read_header, read_tree, write_atomically
-from ._data import Dataset
 from ._fields import AbstractField
 from ._losses import AbstractRegularizer, objective, trajectory_loss
 
@@ -70,7 +70,7 @@ class Trained:
 
 def train(
     field: AbstractField,
-    data: Dataset,
+    data: Trajectories,
     *,
     rollout: int,
     epochs: int,
@@ -78,7 +78,7 @@ def train(
     dt: float | None = None,
     method: str | AbstractIntegrator = "rk4",
     regularizer: AbstractRegularizer | None = None,
-    validation: Dataset | None = None,
+    validation: Trajectories | None = None,
     batch_size: int = 256,
     optimizer: optax.GradientTransformation | None = None,
     checkpoint: str | os.PathLike | None = None,
@@ -112,14 +112,14 @@ def train(
         ValueError: mismatched states, bad sizes, or a checkpoint from different settings.
 
     Example:
-        >>> trained = train(MLP(data.state_names, key=k1), data, rollout=2, epochs=100, key=k2,
+        >>> trained = train(MLP(data.names, key=k1), data, rollout=2, epochs=100, key=k2,
         ...                 regularizer=JacobianAD(model, 1e-3), validation=val)
     """
     if not isinstance(field, AbstractField):
         raise TypeError(f"field must be a symdyn.train field (MLP, Hybrid), not {type(field).__name__}")
     for name, dataset in (("data", data), ("validation", validation)):
-        if dataset is not None and tuple(dataset.state_names) != field.state_names:
-            raise ValueError(f"{name} has states {dataset.state_names}; the field has {field.state_names}")
+        if dataset is not None and tuple(dataset.names) != field.state_names:
+            raise ValueError(f"{name} has states {dataset.names}; the field has {field.state_names}")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, not {value!r}")
