@@ -22,9 +22,7 @@ def add_parser(commands) -> None:
         "the trajectory loss, the offline error, the Jacobian error and the error of each conserved quantity.",
     )
     parser.add_argument("model", metavar="MODEL", help="the true model file")
-    parser.add_argument(
-        "--network", required=True, nargs="+", metavar="NETWORK.eqx", help="one or more trained networks"
-    )
+    parser.add_argument("--network", required=True, nargs="+", metavar="NET.eqx", help="one or more trained networks")
     parser.add_argument("--label", nargs="+", help="a name per network for tables and plots (default file names)")
     parser.add_argument("--data", required=True, metavar="TEST.npz", help="held-out trajectories")
     parser.add_argument("--dt", type=float, help="model step (default the one the network was trained at)")

@@ -24,9 +24,7 @@ def add_parser(commands) -> None:
     parser.add_argument("model", metavar="MODEL", nargs="?", help="the true model file (needed by --regularizer ad)")
     parser.add_argument("--data", required=True, metavar="TRAIN.npz", help="trajectories (symdyn simulate output)")
     parser.add_argument("--validation", metavar="VAL.npz", help="trajectories for choosing the best epoch and λ")
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="NETWORK.eqx", help="where to write the trained network"
-    )
+    parser.add_argument("-o", "--output", required=True, metavar="NET.eqx", help="where to write the trained network")
     parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
     parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
     parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
