@@ -22,9 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 
 from ._npz import save_npz_atomically
 
@@ -36,9 +36,9 @@ class Chunks(NamedTuple):
     """Pieces of trajectories: `t` (K, N + 1) and `states` (K, N + 1, *state), N model steps each;
     `p` (K, P) the parameters of the trajectory each comes from."""
 
-    t: jax.Array
-    states: jax.Array
-    p: jax.Array
+    t: Float[Array, "K N+1"]
+    states: Float[Array, "K N+1 *state"]
+    p: Float[Array, "K P"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
 from .._results import RESULTS, SymdynRuntimeError, first_failure, is_traced
 from ..lower import AbstractLoweredModel
@@ -20,17 +20,17 @@ from ._registry import get
 
 def integrate(
     f: AbstractLoweredModel | Callable | AbstractVectorField,
-    x0: Any,
+    x0: Float[ArrayLike, "*shape"],
     t0: float,
     dt: float,
     n_steps: int,
     *,
     method: str | AbstractIntegrator = "rk4",
-    p: Any = None,
-    x1: Any = None,
+    p: Float[ArrayLike, "*batch P"] | None = None,
+    x1: Float[ArrayLike, "*shape"] | None = None,
     save_every: int = 1,
     throw: bool = True,
-) -> jax.Array:
+) -> Float[Array, "..."]:
     """The trajectory of x' = f(t, x) from `x0` at `t0`, in `n_steps` fixed steps of `dt`.
 
     Args:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
+from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import SymdynSemanticError
 from ..lower.internal import LoweringContext, compile_module, function_source, module_source
@@ -44,7 +45,11 @@ class LinearTemplate(eqx.Module):
     p: jax.Array | None
 
     @eqx.filter_jit
-    def __call__(self, p: Any = None) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    def __call__(
+        self, p: Float[ArrayLike, "*B P"] | None = None
+    ) -> tuple[
+        Float[Array, "B T Q V R+1"], Float[Array, "B T Q"], Float[Array, "B 1 V R_init+1"], Float[Array, "B T-1"]
+    ]:
         params = self._parameters(p)
         batch, variables = params.shape[0], len(self.state_names)
         width = self.equations * variables * (self.order + 1)

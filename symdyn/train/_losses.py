@@ -9,6 +9,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Float
 
 from ..data import Chunks
 from ..integrators import AbstractIntegrator, integrate
@@ -19,7 +20,9 @@ from ._networks import AbstractNetwork
 _DISTRIBUTIONS = ("gaussian", "rademacher")
 
 
-def rollout(network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+def rollout(
+    network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator
+) -> Float[Array, "K N+1 *state"]:
     """F_θ integrated from each chunk's first point over its N steps: (K, N + 1, n)."""
     n_steps = chunks.states.shape[1] - 1
 
@@ -29,7 +32,9 @@ def rollout(network: AbstractNetwork, chunks: Chunks, dt: float, integrator: Abs
     return jax.vmap(one)(chunks.states[:, 0], chunks.t[:, 0])
 
 
-def trajectory_loss(network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+def trajectory_loss(
+    network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator
+) -> Float[Array, ""]:
     """Seed eq. 2, as a mean: ‖x(t_i) − x̃_θ(t_i)‖² averaged over the chunks' points i = 0..N."""
     error = rollout(network, chunks, dt, integrator) - chunks.states
     return jnp.mean(jnp.sum(error**2, axis=-1))
