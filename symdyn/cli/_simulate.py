@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"-o {args.output}: trajectories are written as .npz; name the file so (the plot: --plot)")
     started = time.perf_counter()
     if args.preset:
+        _only_preset_flags(args)
         chosen = preset(args.preset)
         data = chosen.generate(args.split, key=jax.random.PRNGKey(args.seed), samples=args.samples, dtype=np.float64)
         how = f"{chosen.method}, dt = {chosen.dt:g}"
@@ -81,9 +82,37 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _only_preset_flags(args: argparse.Namespace) -> None:
+    """A preset fixes its model, steps and initial fields: refuse the flags that would change them."""
+    given = {
+        "FILE": args.file is not None,
+        "--t-end": args.t_end is not None,
+        "--dt": args.dt is not None,
+        "--t0": args.t0 != 0,
+        "--method": args.method is not None,
+        "--substeps": args.substeps != 1,
+        "--warmup": args.warmup != 0,
+        "--param": bool(args.param),
+        "--initial": bool(args.initial),
+        "--trajectories": args.trajectories != 1,
+        "--draw": bool(args.draw),
+        "--initial-field": args.initial_field != "model",
+        "--derivatives": args.derivatives is not None,
+        "--dealias": args.dealias,
+    }
+    refused = [flag for flag, set_ in given.items() if set_]
+    if refused:
+        raise ValueError(
+            f"--preset {args.preset} fixes its model, steps and initial fields; leave out {', '.join(refused)} "
+            "(choose the split, --samples and --seed)"
+        )
+
+
 def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
     if args.file is None:
         raise ValueError("give a model FILE, or --preset NAME")
+    if args.samples is not None or args.split != "train":
+        raise ValueError("--split and --samples choose a preset's data; for a model FILE use --trajectories")
     for flag, value in (("--t-end", args.t_end), ("--dt", args.dt)):
         if value is None:
             raise ValueError(f"{flag} is required")

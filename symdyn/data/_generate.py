@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -109,7 +110,7 @@ def generate(
     real = low.p.dtype if low.p is not None else jnp.result_type(float)
     defaults = tuple(float(v) for v in low.p) if low.p is not None else (None,) * len(low.parameter_names)
     p = draw_parameters(low.parameter_names, defaults, parameters or {}, samples, key_p, real, low.name)
-    x0 = jax.jit(jax.vmap(lambda k, q: initial.sample(k, low, q)))(jax.random.split(key_x, samples), p)
+    x0 = _initial_states(initial, low, jax.random.split(key_x, samples), p)
 
     h = dt / substeps
     start = t0 + warmup * dt
@@ -150,17 +151,25 @@ def generate(
     )
 
 
+@eqx.filter_jit
+def _initial_states(initial: AbstractInitialCondition, low: AbstractLoweredModel, keys, p) -> jax.Array:
+    """One initial state per key and parameter row; compiled once per condition and model."""
+    return jax.vmap(lambda k, q: initial.sample(k, low, q))(keys, p)
+
+
 def _observed(low: AbstractLoweredModel, t: np.ndarray, states: np.ndarray, p: jax.Array) -> dict[str, np.ndarray]:
     """The @observed and @conserved quantities along the trajectories, (M, T, ...) each."""
-    names = low.observed_names + low.conserved_names
-    if not names:
+    if not low.observed_names + low.conserved_names:
         return {}
+    observed, conserved = _quantities(low, jnp.asarray(t, states.dtype), jnp.asarray(states), p)
+    values = [np.asarray(observed[:, :, i]) for i in range(len(low.observed_names))]
+    values += [np.asarray(conserved[:, :, i]) for i in range(len(low.conserved_names))]
+    return dict(zip(low.observed_names + low.conserved_names, values))
 
-    def along(x, q):  # one trajectory: each time point with its own t
-        at = jax.vmap(lambda t_i, x_i: (low.observed(t_i, x_i, q), low.conserved(t_i, x_i, q)))
-        return at(jnp.asarray(t, x.dtype), x)
 
-    observed, conserved = jax.jit(jax.vmap(along))(jnp.asarray(states), p)
-    values = [np.asarray(observed)[:, :, i] for i in range(len(low.observed_names))]
-    values += [np.asarray(conserved)[:, :, i] for i in range(len(low.conserved_names))]
-    return dict(zip(names, values))
+@eqx.filter_jit
+def _quantities(low: AbstractLoweredModel, t: jax.Array, states: jax.Array, p: jax.Array):
+    def along(x, q):  # one trajectory, each time point with its own t
+        return jax.vmap(lambda t_i, x_i: (low.observed(t_i, x_i, q), low.conserved(t_i, x_i, q)))(t, x)
+
+    return jax.vmap(along)(states, p)

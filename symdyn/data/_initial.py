@@ -107,23 +107,27 @@ class ModelInitial(AbstractInitialCondition):
         >>> ModelInitial({"z": 2.0})
     """
 
-    values: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    values: Mapping[str, float] = ()
+
+    def __post_init__(self):  # kept as pairs, so that the condition is hashable (a static argument of jit)
+        object.__setattr__(self, "values", tuple(dict(self.values).items()))
 
     def sample(self, key, model, p):
-        unknown = [name for name in self.values if name not in model.state_names]
+        values = dict(self.values)
+        unknown = [name for name in values if name not in model.state_names]
         if unknown:
             known = ", ".join(model.state_names)
             raise ValueError(f"initial values for {', '.join(unknown)}, not a state of {model.name} ({known})")
-        if self.values and isinstance(model, LoweredPDE):
+        if values and isinstance(model, LoweredPDE):
             raise ValueError("initial values by name set ODE states; draw fields with SumOfSines or FourierSeries")
         if model.initial is None and isinstance(model, LoweredPDE):
             raise ValueError(f"{model.name} gives no initial value for every field; choose SumOfSines or FourierSeries")
         if model.initial is None:
-            missing = [name for name in model.state_names if name not in self.values]
+            missing = [name for name in model.state_names if name not in values]
             if missing:
                 raise ValueError(f"{model.name} gives no initial value for {', '.join(missing)}; give one")
-            return jnp.asarray([self.values[name] for name in model.state_names], p.dtype)
+            return jnp.asarray([values[name] for name in model.state_names], p.dtype)
         x = model.initial(p)
-        for name, value in self.values.items():
+        for name, value in values.items():
             x = x.at[model.state_names.index(name)].set(value)
         return x

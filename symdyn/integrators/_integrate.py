@@ -30,7 +30,7 @@ def integrate(
     x1: Float[ArrayLike, "*shape"] | None = None,
     save_every: int = 1,
     throw: bool = True,
-) -> Float[Array, "..."]:
+) -> Float[Array, ...]:
     """The trajectory of x' = f(t, x) from `x0` at `t0`, in `n_steps` fixed steps of `dt`.
 
     Args:
