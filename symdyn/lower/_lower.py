@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -28,8 +29,15 @@ def _dtype(dtype: Any) -> np.dtype:
 def lower_model(
     model: Model, dtype: Any = None, *, derivatives: str | None = None, dealias: bool = False
 ) -> LoweredModel | LoweredPDE:
-    """Generate, compile and wrap the JAX functions of `model` (see `Model.lower`)."""
-    dtype = _dtype(dtype)
+    """Generate, compile and wrap the JAX functions of `model` (see `Model.lower`).
+
+    Equal models lowered alike give the same object, so that programs compiled for one serve all.
+    """
+    return _lower(model, model.filename, _dtype(dtype).name, derivatives, dealias)
+
+
+@functools.lru_cache(maxsize=256)
+def _lower(model: Model, filename: str | None, dtype: str, derivatives: str | None, dealias: bool):
     context = LoweringContext.of(model)
     if model.is_pde:
         return lower_pde(context, dtype, derivatives=derivatives, dealias=dealias)

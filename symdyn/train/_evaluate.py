@@ -198,6 +198,14 @@ def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarra
 
 def _network_errors(network, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
     """ε_θ and J_e, averaged over the points in batches (the Jacobians of a million points do not fit at once)."""
+    f_errors, j_errors = _point_errors(
+        network, lowered, t, x, p, jax.random.split(key, x.shape[0]), jacobian, directions
+    )
+    return float(jnp.mean(f_errors)), float(jnp.mean(j_errors))
+
+
+@eqx.filter_jit
+def _point_errors(network, lowered, t, x, p, keys, jacobian: str, directions: int):
     n = x.shape[-1]
 
     def point(args):
@@ -212,6 +220,4 @@ def _network_errors(network, lowered, t, x, p, jacobian: str, directions: int, k
             j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1)) / n**2
         return jnp.mean(f_error**2), j_error
 
-    keys = jax.random.split(key, x.shape[0])
-    f_errors, j_errors = jax.jit(lambda *a: jax.lax.map(point, a, batch_size=_POINTS_PER_BATCH))(t, x, p, keys)
-    return float(jnp.mean(f_errors)), float(jnp.mean(j_errors))
+    return jax.lax.map(point, (t, x, p, keys), batch_size=_POINTS_PER_BATCH)
