@@ -25,7 +25,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 import symdyn  # noqa: E402
-from symdyn.discover import SMNN, PolynomialLibrary  # noqa: E402
+from symdyn.discovery import SMNN, PolynomialLibrary  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))

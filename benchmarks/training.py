@@ -21,8 +21,9 @@ import optax
 from _timing import best_of
 
 import symdyn
+from symdyn.data import Uniform, generate
 from symdyn.integrators import Rk4
-from symdyn.train import MLP, JacobianAD, JacobianFD, Uniform, generate
+from symdyn.train import MLP, JacobianAD, JacobianFD
 from symdyn.train._losses import objective
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -32,8 +33,8 @@ CASES = {
 }
 
 
-def training_step(field, chunks, regularizer, optimizer):
-    params, static = eqx.partition(field, eqx.is_inexact_array)
+def training_step(network, chunks, regularizer, optimizer):
+    params, static = eqx.partition(network, eqx.is_inexact_array)
     state = optimizer.init(params)
     integrator = Rk4()
 
@@ -71,13 +72,13 @@ def main() -> None:
     jvp_rows = []
     for name, (file, draw) in CASES.items():
         model = symdyn.load(EXAMPLES / file)
-        data = generate(model, draw, trajectories=40, duration=8.0, dt=0.01, key=jax.random.PRNGKey(1))
+        data = generate(model, parameters=draw, samples=40, duration=8.0, dt=0.01, key=jax.random.PRNGKey(1))
         chunks = data.chunks(args.rollout)
         chunks = jax.tree.map(lambda a: a[: args.batch], chunks)
-        field = MLP(data.state_names, key=jax.random.PRNGKey(0))
+        network = MLP(data.names, key=jax.random.PRNGKey(0))
         optimizer = optax.adam(1e-3)
         times = [
-            best_of(training_step(field, chunks, regularizer, optimizer))
+            best_of(training_step(network, chunks, regularizer, optimizer))
             for regularizer in (None, JacobianAD(model, 1e-6), JacobianFD(1e-6))
         ]
         base, ad, fd = (1e3 * t for t in times)

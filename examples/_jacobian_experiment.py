@@ -12,7 +12,8 @@ import jax
 import numpy as np
 
 import symdyn
-from symdyn.train import MLP, JacobianAD, JacobianFD, Uniform, evaluate, generate, grid_search, train
+from symdyn.data import Uniform, generate
+from symdyn.train import MLP, JacobianAD, JacobianFD, evaluate, grid_search, train
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +48,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     model = symdyn.load(HERE / experiment.model_file)
     keys = jax.random.split(jax.random.PRNGKey(seed), 5)
     sets = [
-        generate(model, experiment.draw, trajectories=m, duration=d, dt=experiment.data_dt, key=k)
+        generate(model, parameters=experiment.draw, samples=m, duration=d, dt=experiment.data_dt, key=k)
         for m, d, k in zip(
             experiment.trajectories,
             (experiment.train_time, experiment.train_time, experiment.test_time),
@@ -55,7 +56,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
         )
     ]
     train_set, validation, test = sets
-    field = MLP(train_set.state_names, key=keys[3])
+    network = MLP(train_set.names, key=keys[3])
     options = dict(
         epochs=experiment.epochs,
         key=keys[4],
@@ -65,21 +66,21 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     )
     short, long = experiment.short, experiment.long
     print(f"{experiment.name}: N = {short} (baseline)")
-    trained = {f"N={short}Δt": train(field, train_set, rollout=short, **options)}
+    trained = {f"N={short}Δt": train(network, train_set, rollout=short, **options)}
     print(f"{experiment.name}: N = {long} (longer rollout)")
-    trained[f"N={long}Δt"] = train(field, train_set, rollout=long, **options)
+    trained[f"N={long}Δt"] = train(network, train_set, rollout=long, **options)
     searches = {}
     for label, regularizer, weights in (
         ("L_AD", JacobianAD(model, 0.0, directions=experiment.directions), experiment.weights_ad),
         ("L_FD", JacobianFD(0.0), experiment.weights_fd),
     ):
         print(f"{experiment.name}: N = {short} with {label}, λ in {list(weights)}")
-        searches[label] = grid_search(field, train_set, regularizer, weights, rollout=short, **options)
+        searches[label] = grid_search(network, train_set, regularizer, weights, rollout=short, **options)
         print(searches[label].table())
         trained[f"N={short}Δt, {label}"] = searches[label].best
 
     evaluations = {
-        label: evaluate(result.field, model, test, dt=experiment.model_dt) for label, result in trained.items()
+        label: evaluate(result.network, model, test, dt=experiment.model_dt) for label, result in trained.items()
     }
     baseline = next(iter(evaluations.values()))
     rows = []
@@ -104,7 +105,7 @@ def run(experiment: Experiment, out: Path, seed: int = 0) -> dict:
     plot_rollouts(
         evaluations,
         test.states[0, ::every],
-        test.state_names,
+        test.names,
         out / f"{experiment.name}_rollouts.png",
         title=f"{model.name}: {len(test)} test trajectories of {experiment.test_time:g} s",
     )

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import symdyn
-from symdyn.discover import SMNN, PolynomialLibrary, SavitzkyGolay, Sparse
+from symdyn.discovery import SMNN, PolynomialLibrary, SavitzkyGolay, Sparse
 from symdyn.integrators import integrate
 
 jax.config.update("jax_enable_x64", True)

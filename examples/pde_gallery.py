@@ -19,7 +19,8 @@ from pathlib import Path
 import jax
 
 import symdyn
-from symdyn.data import generate_fields
+from symdyn.data import generate
+from symdyn.integrators import default_method
 from symdyn.plot import plot_fields
 
 HERE = Path(__file__).resolve().parent
@@ -39,16 +40,15 @@ if __name__ == "__main__":
     for name, (t_end, dt, substeps) in RUNS.items():
         model = symdyn.load(HERE / f"{name}.sdyn")
         low = model.lower()
-        method = "etdrk4" if all(low.domain.periodic) else "rk4"
-        data = generate_fields(
+        method = default_method(low)
+        data = generate(
             low,
-            samples=1,
-            steps=round(t_end / dt) + 1,
+            duration=t_end,
             dt=dt,
             substeps=substeps,
             method=method,
             key=jax.random.PRNGKey(0),
         )
         path = out / f"{name}.png"
-        plot_fields(data.t, data.grid, data.states[0], data.field_names, data.coordinate_names, path, title=model.name)
+        plot_fields(data.t, data.grid, data.states[0], data.names, data.coordinate_names, path, title=model.name)
         print(f"{model.name}: {method}, {data.states.shape[1]} saved steps -> {path}")

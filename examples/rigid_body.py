@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from _jacobian_experiment import Experiment, command_line
 
-from symdyn.train import Uniform
+from symdyn.data import Uniform
 
 COMMON = dict(
     name="rigid_body",

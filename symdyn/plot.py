@@ -182,7 +182,7 @@ def plot_discovery(
 def plot_rollouts(
     evaluations: dict, truth: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> None:
-    """The seed's Figure 1 row: one test trajectory against each field's rollout (its first two states),
+    """The seed's Figure 1 row: one test trajectory against each network's rollout (its first two states),
     the mean relative error R_e(θ, t) over time, and the distribution of R_e at the final time."""
     plt = _pyplot()
     fig, (orbit, curve, final) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)

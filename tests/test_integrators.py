@@ -169,9 +169,26 @@ def test_gradients_through_many_implicit_steps_match_finite_differences():
 
 
 def test_newton_failure_is_reported():
-    """x' = x² from x = 1 with h = 1: the implicit Euler stage equation K = (1 + K)² has no real root."""
-    with pytest.raises(eqx.EquinoxRuntimeError, match="Newton's method did not converge"):
+    """x' = x² from x = 1 with h = 1: the implicit Euler stage equation K = (1 + K)² has no real root.
+
+    Outside `jit` the failure is a SymdynRuntimeError naming the step; inside, the compiled program raises it."""
+    message = "implicit_euler: Newton's method did not converge in an implicit step \\(step 0, t = 0\\)"
+    with pytest.raises(symdyn.SymdynRuntimeError, match=message):
         integrate(lambda t, x: x**2, jnp.array([1.0]), 0.0, 1.0, 3, method="implicit_euler")
+    starts = jnp.array([[0.1], [1.0]])  # the first trajectory converges, the second fails
+    with pytest.raises(symdyn.SymdynRuntimeError, match="trajectory 1, step 0"):
+        integrate(
+            symdyn.parse("model Q\n @variables x(t)\n D(x) ~ x^2\nend").lower(),
+            starts,
+            0.0,
+            1.0,
+            3,
+            method="implicit_euler",
+        )
+    with pytest.raises(eqx.EquinoxRuntimeError, match="Newton's method did not converge"):
+        eqx.filter_jit(lambda x: integrate(lambda t, y: y**2, x, 0.0, 1.0, 3, method="implicit_euler"))(
+            jnp.array([1.0])
+        )
     xs = integrate(lambda t, x: x**2, jnp.array([1.0]), 0.0, 1.0, 3, method="implicit_euler", throw=False)
     assert float(xs[0, 0]) == 1.0 and bool(jnp.all(jnp.isnan(xs[1:])))
 

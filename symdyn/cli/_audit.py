@@ -7,6 +7,7 @@ import argparse
 import jax
 import numpy as np
 
+from ..data import Trajectories
 from ..integrators import available
 from ..model import load
 from ..stability import audit
@@ -40,11 +41,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("the model has parameters without defaults: give them all with --param")
         p[index] = value
     if args.points:
-        data = np.load(args.points)
-        missing = [n for n in low.state_names if n not in data]
-        if missing:
-            raise ValueError(f"{args.points} has no array for {', '.join(missing)}")
-        points = np.stack([data[n] for n in low.state_names], axis=-1)[:: args.every]
+        data = Trajectories.load(args.points, low.state_names)
+        points = data.states.reshape(-1, len(low.state_names))[:: args.every]
     else:
         start = np.array(low.initial(p)) if low.initial is not None else np.full(len(low.state_names), np.nan)
         for index, value in assignments(args.at, "--at", low.state_names).items():

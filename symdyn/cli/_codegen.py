@@ -1,10 +1,9 @@
-"""`symdyn codegen FILE`: the JAX source that `Model.lower()` compiles."""
+"""`symdyn codegen FILE`: the JAX source that `Model.lower()` compiles (for a PDE: its pointwise functions)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..lower import generate_module
 from ..model import load
 
 
@@ -15,5 +14,5 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(generate_module(load(args.file)).source, end="")
+    print(load(args.file).lower().source, end="")
     return 0

@@ -8,7 +8,8 @@ import re
 import jax
 import numpy as np
 
-from ..discover import SMNN, FiniteDifference, PolynomialLibrary, SavitzkyGolay, Sparse, discover, trajectories
+from ..data import Trajectories
+from ..discovery import SMNN, FiniteDifference, PolynomialLibrary, SavitzkyGolay, Sparse, discover
 from ..integrators import integrate
 
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         if not match:
             raise ValueError(f"--library {args.library!r}: expected polyN, as in poly2")
         template = PolynomialLibrary(int(match[1]))
-        data = trajectories(args.data, args.states)
+        data = Trajectories.load(args.data, args.states)
     else:
         if args.states:
             raise ValueError("--states goes with --library; a template names its own states")
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(found.model)
     if args.plot:
-        _plot(found, trajectories(data, [s.name for s in found.model.state_vector]), args.plot)
+        _plot(found, Trajectories.load(data, [s.name for s in found.model.state_vector]), args.plot)
         print(f"plot -> {args.plot}")
     return 0
 
@@ -118,7 +119,7 @@ def _plot(found, data, path: str) -> None:
     simulated = np.asarray(
         integrate(
             lowered,
-            data.values[0, 0],
+            data.states[0, 0],
             float(data.t[0]),
             data.dt / substeps,
             substeps * (data.t.size - 1),
@@ -127,4 +128,4 @@ def _plot(found, data, path: str) -> None:
             throw=False,
         )
     )
-    plot_discovery(data.t, data.values[0], simulated, data.names, found.loss_history, path, title=found.model.name)
+    plot_discovery(data.t, data.states[0], simulated, data.names, found.loss_history, path, title=found.model.name)

@@ -1,4 +1,4 @@
-"""`symdyn evaluate MODEL --field FIELD.eqx --data TEST.npz`: long rollouts of trained fields, metrics and plots."""
+"""`symdyn evaluate MODEL --network NET.eqx --data TEST.npz`: long rollouts of trained networks, metrics, plots."""
 
 from __future__ import annotations
 
@@ -8,25 +8,26 @@ from pathlib import Path
 
 import jax
 
+from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import Dataset, evaluate, load_field, read_field_metadata
+from ..train import evaluate, load_network, read_network_metadata
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "evaluate",
-        help="evaluate trained fields on long rollouts of held-out trajectories",
-        description="Roll trained fields out from the first point of each test trajectory and report R_e(t), "
+        help="evaluate trained networks on long rollouts of held-out trajectories",
+        description="Roll trained networks out from the first point of each test trajectory and report R_e(t), "
         "the trajectory loss, the offline error, the Jacobian error and the error of each conserved quantity.",
     )
     parser.add_argument("model", metavar="MODEL", help="the true model file")
-    parser.add_argument("--field", required=True, nargs="+", metavar="FIELD.eqx", help="one or more trained fields")
-    parser.add_argument("--label", nargs="+", help="a name per field for tables and plots (default file names)")
+    parser.add_argument("--network", required=True, nargs="+", metavar="NET.eqx", help="one or more trained networks")
+    parser.add_argument("--label", nargs="+", help="a name per network for tables and plots (default file names)")
     parser.add_argument("--data", required=True, metavar="TEST.npz", help="held-out trajectories")
-    parser.add_argument("--dt", type=float, help="model step (default the one the field was trained at)")
+    parser.add_argument("--dt", type=float, help="model step (default the one the network was trained at)")
     parser.add_argument(
-        "--method", choices=available(split=False), help="integrator (default the field's training one)"
+        "--method", choices=available(split=False), help="integrator (default the network's training one)"
     )
     parser.add_argument("--jacobian", default="auto", choices=("auto", "exact", "hutchinson"), help="J_e estimate")
     parser.add_argument("--directions", type=int, default=4, help="Hutchinson directions (default 4)")
@@ -38,7 +39,7 @@ def add_parser(commands) -> None:
         help="final relative error from which a rollout counts as diverged (default 10)",
     )
     parser.add_argument("--plots", metavar="DIR", help="write rollouts.png and conserved.png here")
-    parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one field)")
+    parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one network)")
     parser.add_argument("--x64", action="store_true", help="evaluate in float64 (default float32)")
     parser.set_defaults(run=run)
 
@@ -46,18 +47,18 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.x64:
         jax.config.update("jax_enable_x64", True)
-    labels = args.label or [Path(path).stem for path in args.field]
-    if len(labels) != len(args.field):
-        raise ValueError(f"{len(labels)} --label values for {len(args.field)} --field files")
-    if args.output and len(args.field) > 1:
-        raise ValueError("-o saves the metrics of one field; evaluate several with --plots")
+    labels = args.label or [Path(path).stem for path in args.network]
+    if len(labels) != len(args.network):
+        raise ValueError(f"{len(labels)} --label values for {len(args.network)} --network files")
+    if args.output and len(args.network) > 1:
+        raise ValueError("-o saves the metrics of one network; evaluate several with --plots")
     model = load(args.model)
-    test = Dataset.load(args.data)
+    test = Trajectories.load(args.data)
     evaluations = {}
-    for label, path in zip(labels, args.field):
-        metadata = read_field_metadata(path)
+    for label, path in zip(labels, args.network):
+        metadata = read_network_metadata(path)
         evaluation = evaluate(
-            load_field(path),
+            load_network(path),
             model,
             test,
             dt=args.dt or metadata.get("dt"),
@@ -76,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
         from ..plot import plot_conserved_errors, plot_rollouts
 
         os.makedirs(args.plots, exist_ok=True)
-        every = test.every(args.dt or read_field_metadata(args.field[0]).get("dt"))
+        every = test.every(args.dt or read_network_metadata(args.network[0]).get("dt"))
         plot_rollouts(
-            evaluations, test.states[0, ::every], test.state_names, Path(args.plots, "rollouts.png"), title=model.name
+            evaluations, test.states[0, ::every], test.names, Path(args.plots, "rollouts.png"), title=model.name
         )
         written = ["rollouts.png"]
         if model.conserved:

@@ -6,7 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import equinox as eqx
+
 from .._errors import SymdynError
+from .._results import SymdynRuntimeError
 from . import _audit, _check, _codegen, _discover, _evaluate, _show, _simulate, _stability, _train
 
 _COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate)
@@ -31,7 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymdynError as error:
         print(error, file=sys.stderr)
         return 1
-    except (ValueError, TypeError, NotImplementedError, FloatingPointError) as error:
+    except SymdynRuntimeError as error:
+        hint = getattr(args, "runtime_hint", None)
+        print(f"symdyn {args.command}: error: {error.message}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        return 1
+    except eqx.EquinoxRuntimeError as error:  # raised inside a compiled program: its first line is the message
+        message = str(error).split("EquinoxRuntimeError: ", 1)[-1].split("\n", 1)[0]
+        print(f"symdyn {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except FloatingPointError as error:
+        print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, NotImplementedError) as error:
         print(f"symdyn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

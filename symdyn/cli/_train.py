@@ -8,9 +8,10 @@ import jax
 import numpy as np
 import optax
 
+from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import HISTORY, MLP, Dataset, Hybrid, JacobianAD, JacobianFD, grid_search, save_field, train
+from ..train import HISTORY, MLP, Hybrid, JacobianAD, JacobianFD, grid_search, save_network, train
 
 
 def add_parser(commands) -> None:
@@ -23,7 +24,7 @@ def add_parser(commands) -> None:
     parser.add_argument("model", metavar="MODEL", nargs="?", help="the true model file (needed by --regularizer ad)")
     parser.add_argument("--data", required=True, metavar="TRAIN.npz", help="trajectories (symdyn simulate output)")
     parser.add_argument("--validation", metavar="VAL.npz", help="trajectories for choosing the best epoch and λ")
-    parser.add_argument("-o", "--output", required=True, metavar="FIELD.eqx", help="where to write the trained field")
+    parser.add_argument("-o", "--output", required=True, metavar="NET.eqx", help="where to write the trained network")
     parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
     parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
     parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
@@ -38,7 +39,7 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--directions", type=int, default=10, help="L_AD directions per point (default 10)")
     parser.add_argument("--distribution", default="gaussian", choices=("gaussian", "rademacher"))
-    parser.add_argument("--known", metavar="KNOWN.sdyn", help="hybrid field: this model plus a network")
+    parser.add_argument("--known", metavar="KNOWN.sdyn", help="a hybrid: this model plus a network")
     parser.add_argument("--learn", nargs="+", metavar="STATE", help="with --known: the states the network adds to")
     parser.add_argument("--width", type=int, default=200, help="hidden width (default 200)")
     parser.add_argument("--depth", type=int, default=2, help="hidden layers (default 2: three linear layers)")
@@ -57,20 +58,20 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.x64:
         jax.config.update("jax_enable_x64", True)
-    data = Dataset.load(args.data)
-    validation = Dataset.load(args.validation) if args.validation else None
+    data = Trajectories.load(args.data)
+    validation = Trajectories.load(args.validation) if args.validation else None
     model = load(args.model) if args.model else None
-    if model is not None and tuple(s.name for s in model.state_vector) != data.state_names:
-        raise ValueError(f"{args.model} has states {[s.name for s in model.state_vector]}; the data {data.state_names}")
+    if model is not None and tuple(s.name for s in model.state_vector) != data.names:
+        raise ValueError(f"{args.model} has states {[s.name for s in model.state_vector]}; the data {data.names}")
     if len(args.weight) > 1 and validation is None:
         raise ValueError("several --weight values are grid-searched on --validation; pass it")
     weights_key, train_key = jax.random.split(jax.random.PRNGKey(args.seed))
     if args.known:
-        field = Hybrid(load(args.known), learned=args.learn, width=args.width, depth=args.depth, key=weights_key)
+        network = Hybrid(load(args.known), learned=args.learn, width=args.width, depth=args.depth, key=weights_key)
     elif args.learn:
         raise ValueError("--learn goes with --known")
     else:
-        field = MLP(data.state_names, width=args.width, depth=args.depth, key=weights_key)
+        network = MLP(data.names, width=args.width, depth=args.depth, key=weights_key)
     if args.regularizer == "ad":
         if model is None:
             raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")
@@ -94,15 +95,15 @@ def run(args: argparse.Namespace) -> int:
     )
     weight = None if regularizer is None else args.weight[0]
     if regularizer is not None and len(args.weight) > 1:
-        search = grid_search(field, data, regularizer, args.weight, **options)
+        search = grid_search(network, data, regularizer, args.weight, **options)
         print(search.table())
         trained, weight = search.best, search.best_weight
     else:
-        trained = train(field, data, regularizer=regularizer, **options)
+        trained = train(network, data, regularizer=regularizer, **options)
     dt = data.dt * data.every(args.dt)
-    save_field(
+    save_network(
         args.output,
-        trained.field,
+        trained.network,
         rollout=args.rollout,
         dt=dt,
         method=args.method,
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         f"trained {args.epochs} epochs in {trained.seconds:.1f} s; epoch {trained.best_epoch}: "
         + ", ".join(f"{name} {value:.4g}" for name, value in zip(HISTORY, last) if np.isfinite(value))
     )
-    print(f"field -> {args.output}")
+    print(f"network -> {args.output}")
     if args.plot:
         from ..plot import plot_training
 

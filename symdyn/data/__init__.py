@@ -1,22 +1,22 @@
-"""Data sets from models: parameter draws, random initial fields, batches of PDE trajectories, presets."""
+"""Trajectory data: the one container and its files, generation from ODE and PDE models, the seeds' presets."""
 
-from ._fields import FieldDataset, generate_fields
+from ._generate import generate
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
-from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
+from ._trajectories import Chunks, Trajectories
 from ._uniform import Uniform, draw_parameters
 
 __all__ = [
     "PRESETS",
     "AbstractInitialCondition",
-    "FieldDataset",
+    "Chunks",
     "FourierSeries",
     "ModelInitial",
     "Preset",
     "SumOfSines",
+    "Trajectories",
     "Uniform",
     "draw_parameters",
-    "generate_fields",
+    "generate",
     "preset",
-    "save_npz_atomically",
 ]

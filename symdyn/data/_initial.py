@@ -1,23 +1,32 @@
-"""Families of random initial fields on a grid, for data sets of PDE trajectories."""
+"""Initial states of generated trajectories: the model's own, or random fields on a grid."""
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..lower import LoweredPDE
+from ..lower import AbstractLoweredModel, LoweredPDE
 
 
 class AbstractInitialCondition(abc.ABC):
-    """Draws initial states `(n_fields, *grid)` for a lowered PDE."""
+    """Draws initial states (`(n,)` for an ODE, `(n_fields, *grid)` for a PDE) for a lowered model."""
 
     @abc.abstractmethod
-    def sample(self, key: jax.Array, model: LoweredPDE, p: jax.Array) -> jax.Array:
+    def sample(self, key: jax.Array, model: AbstractLoweredModel, p: jax.Array) -> jax.Array:
         """One initial state at parameters `p` (vmap over keys and p for a batch)."""
+
+
+def _periodic_fields(initial: AbstractInitialCondition, model: AbstractLoweredModel, periodic: bool) -> LoweredPDE:
+    if not isinstance(model, LoweredPDE):
+        raise ValueError(f"{type(initial).__name__} draws fields on a grid; {model.name} is an ODE")
+    if periodic and not all(model.domain.periodic):
+        raise ValueError(f"{type(initial).__name__} draws periodic fields: the domain of {model.name} must be periodic")
+    return model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +51,7 @@ class SumOfSines(AbstractInitialCondition):
             raise ValueError(f"SumOfSines needs terms >= 1 and wavenumbers (low, high) with low <= high: {self}")
 
     def sample(self, key, model, p):
-        domain = model.domain
+        domain = _periodic_fields(self, model, periodic=False).domain
         n_fields = len(model.state_names)
         ka, kp, kl = jax.random.split(key, 3)
         shape = (n_fields, self.terms)
@@ -71,9 +80,7 @@ class FourierSeries(AbstractInitialCondition):
     amplitude: float = 1.0
 
     def sample(self, key, model, p):
-        domain = model.domain
-        if not all(domain.periodic):
-            raise ValueError("FourierSeries draws periodic fields: the domain must be periodic")
+        domain = _periodic_fields(self, model, periodic=True).domain
         n_fields = len(model.state_names)
         wavenumbers = domain.wavenumbers()
         spacing = [2 * np.pi / (b - a) for a, b in zip(domain.lower, domain.upper)]
@@ -93,9 +100,34 @@ class FourierSeries(AbstractInitialCondition):
 
 @dataclasses.dataclass(frozen=True)
 class ModelInitial(AbstractInitialCondition):
-    """The closed-form initial value of the model file, at each trajectory's parameters."""
+    """The initial value the model file gives, at each trajectory's parameters; `values` sets some
+    entries of an ODE's state instead (all of them where the file leaves one out).
+
+    Example:
+        >>> ModelInitial({"z": 2.0})
+    """
+
+    values: Mapping[str, float] = ()
+
+    def __post_init__(self):  # kept as pairs, so that the condition is hashable (a static argument of jit)
+        object.__setattr__(self, "values", tuple(dict(self.values).items()))
 
     def sample(self, key, model, p):
-        if model.initial is None:
+        values = dict(self.values)
+        unknown = [name for name in values if name not in model.state_names]
+        if unknown:
+            known = ", ".join(model.state_names)
+            raise ValueError(f"initial values for {', '.join(unknown)}, not a state of {model.name} ({known})")
+        if values and isinstance(model, LoweredPDE):
+            raise ValueError("initial values by name set ODE states; draw fields with SumOfSines or FourierSeries")
+        if model.initial is None and isinstance(model, LoweredPDE):
             raise ValueError(f"{model.name} gives no initial value for every field; choose SumOfSines or FourierSeries")
-        return model.initial(p)
+        if model.initial is None:
+            missing = [name for name in model.state_names if name not in values]
+            if missing:
+                raise ValueError(f"{model.name} gives no initial value for {', '.join(missing)}; give one")
+            return jnp.asarray([values[name] for name in model.state_names], p.dtype)
+        x = model.initial(p)
+        for name, value in values.items():
+            x = x.at[model.state_names.index(name)].set(value)
+        return x

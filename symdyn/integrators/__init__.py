@@ -2,17 +2,17 @@
 
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
 from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid, contour_mean
-from ._field import AbstractVectorField, CallableField, ModelField, PDEField, vector_field
+from ._field import AbstractVectorField, CallableVectorField, ModelVectorField, PDEVectorField, vector_field
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrate import integrate
 from ._integrator import ZETA, AbstractIntegrator, Z
 from ._leapfrog import Leapfrog
-from ._registry import available, get
+from ._registry import available, default_method, get
 from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta, AbstractRungeKutta
 from ._tableau import ButcherTableau
 
 __all__ = [
-    "PDEField",
+    "PDEVectorField",
     "contour_mean",
     "ImexTrapezoid",
     "ImexEuler",
@@ -27,7 +27,7 @@ __all__ = [
     "AbstractRungeKutta",
     "AbstractVectorField",
     "ButcherTableau",
-    "CallableField",
+    "CallableVectorField",
     "Euler",
     "GaussLegendre4",
     "Heun",
@@ -35,12 +35,13 @@ __all__ = [
     "ImplicitMidpoint",
     "Leapfrog",
     "Midpoint",
-    "ModelField",
+    "ModelVectorField",
     "Rk3",
     "Rk4",
     "Trapezoid",
     "Z",
     "available",
+    "default_method",
     "get",
     "integrate",
     "vector_field",

@@ -1,7 +1,7 @@
 """Methods for stiff PDEs that treat the linear part exactly (exponential) or implicitly (IMEX).
 
 They step u' = L u + N(t, u) with L diagonal on the Fourier modes of a periodic
-grid (`PDEField.linear()`): exponential time differencing (Cox & Matthews 2002)
+grid (`PDEVectorField.linear()`): exponential time differencing (Cox & Matthews 2002)
 integrates L exactly, IMEX methods implicitly, and both take N explicitly. The
 φ-functions of ETD are evaluated as means over a circle of radius 1 around each
 h·L (Kassam & Trefethen 2005), which avoids the cancellation of their closed
@@ -22,8 +22,9 @@ import jax
 import jax.numpy as jnp
 import sympy as sp
 
-from ._field import AbstractVectorField, PDEField
-from ._integrator import ZETA, AbstractIntegrator, Z
+from .._results import RESULTS
+from ._field import AbstractVectorField, PDEVectorField
+from ._integrator import AbstractOneStepIntegrator, Z
 
 CONTOUR_POINTS = 32
 
@@ -35,17 +36,15 @@ def contour_mean(function, z: jax.Array, points: int = CONTOUR_POINTS) -> jax.Ar
     return jnp.mean(function(z[..., None] + circle), axis=-1)
 
 
-class AbstractSplitIntegrator(AbstractIntegrator):
+class AbstractSplitIntegrator(AbstractOneStepIntegrator):
     """A method for u' = L u + N(t, u) on a periodic grid; the state is carried in physical space."""
 
-    def init(self, field: AbstractVectorField, t0: Any, x0: jax.Array, h: Any, x1: jax.Array | None = None) -> Any:
-        if not isinstance(field, PDEField):
+    def prepare(self, field: AbstractVectorField, t0: Any, x0: jax.Array, h: Any) -> tuple:
+        if not isinstance(field, PDEVectorField):
             raise TypeError(
                 f"{self.name} steps a PDE split into a linear and a nonlinear part: "
                 "pass a lowered PDE model on a periodic domain"
             )
-        if x1 is not None:
-            raise ValueError(f"{self.name} is a one-step method: it takes no second starting value x1")
         linear = field.linear()
         z = h * linear.astype(jnp.result_type(linear.dtype, jnp.complex64))
         return self.coefficients(z, h)
@@ -57,10 +56,6 @@ class AbstractSplitIntegrator(AbstractIntegrator):
     @abc.abstractmethod
     def explicit_stability_function(self) -> sp.Expr:
         """R(z) of the method when all of the right-hand side is in N (L = 0)."""
-
-    def characteristic_polynomial(self) -> sp.Expr:
-        numerator, denominator = sp.fraction(sp.together(self.stability_function()))
-        return sp.expand(ZETA * denominator - numerator)
 
 
 def _phi1(z):
@@ -84,7 +79,7 @@ class Etd1(AbstractSplitIntegrator):
         exponential, phi1 = state
         modes = field.to_modes(x)
         new = exponential * modes + phi1 * field.nonlinear_of_modes(t, modes)
-        return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
+        return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
         return sp.exp(Z)
@@ -108,7 +103,7 @@ class Etd2(AbstractSplitIntegrator):
         n0 = field.nonlinear_of_modes(t, modes)
         a = exponential * modes + phi1 * n0
         new = a + phi2 * (field.nonlinear_of_modes(t + h, a) - n0)
-        return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
+        return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
         return sp.exp(Z)
@@ -142,7 +137,7 @@ class Etdrk4(AbstractSplitIntegrator):
         c = half * a + q * (2 * nb - nv)
         nc = field.nonlinear_of_modes(t + h, c)
         new = exponential * v + f1 * nv + 2 * f2 * (na + nb) + f3 * nc
-        return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
+        return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
         return sp.exp(Z)
@@ -164,7 +159,7 @@ class ImexEuler(AbstractSplitIntegrator):
         (inverse,) = state
         modes = field.to_modes(x)
         new = inverse * (modes + h * field.nonlinear_of_modes(t, modes))
-        return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
+        return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
         return 1 / (1 - Z)
@@ -192,7 +187,7 @@ class ImexTrapezoid(AbstractSplitIntegrator):
         n0 = field.nonlinear_of_modes(t, v)
         predicted = explicit * v + h * inverse * n0
         new = explicit * v + (h / 2) * inverse * (n0 + field.nonlinear_of_modes(t + h, predicted))
-        return field.from_modes(new).astype(x.dtype), state, jnp.asarray(False)
+        return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
         return (1 + Z / 2) / (1 - Z / 2)

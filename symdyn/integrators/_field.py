@@ -10,7 +10,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..lower import LoweredModel, LoweredPDE
+from ..lower import AbstractLoweredModel, LoweredPDE
 
 
 class AbstractVectorField(eqx.Module):
@@ -23,26 +23,25 @@ class AbstractVectorField(eqx.Module):
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array: ...
 
 
-class ModelField(AbstractVectorField):
-    """A lowered model at parameters `p`: its generated rhs, and its exact Jacobian."""
+class ModelVectorField(AbstractVectorField):
+    """A lowered model (ODE or PDE) at parameters `p`: its generated rhs and its exact Jacobian."""
 
-    model_rhs: Callable = eqx.field(static=True)
-    model_jac: Callable = eqx.field(static=True)
+    model: AbstractLoweredModel
     p: jax.Array
 
     def rhs(self, t: Any, x: jax.Array) -> jax.Array:
-        return self.model_rhs(t, x, self.p)
+        return self.model.rhs(t, x, self.p)
 
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array:
-        return self.model_jac(t, x, self.p)
+        return self.model.jac(t, x, self.p).reshape(x.size, x.size)
 
 
-class PDEField(AbstractVectorField):
-    """A lowered PDE at parameters `p`: its rhs on the grid, and its split u' = L u + N(t, u).
+class PDEVectorField(AbstractVectorField):
+    """A lowered PDE at parameters `p`, with its split u' = L u + N(t, u) for exponential and IMEX methods.
 
-    `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear` is N in
-    physical space; `to_modes`/`from_modes` move between the two. The Jacobian is the
-    dense matrix of the exact linearised operator over the flattened state (small grids).
+    `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear_of_modes` is N from and
+    to the modes; `to_modes`/`from_modes` move between the two. The Jacobian is the dense matrix
+    of the exact linearised operator over the flattened state (small grids).
     """
 
     model: LoweredPDE
@@ -52,14 +51,10 @@ class PDEField(AbstractVectorField):
         return self.model.rhs(t, x, self.p)
 
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array:
-        size = x.size
-        return self.model.jac(t, x, self.p).reshape(size, size)
+        return self.model.jac(t, x, self.p).reshape(x.size, x.size)
 
     def linear(self) -> jax.Array:
         return self.model.linear(self.p)
-
-    def nonlinear(self, t: Any, x: jax.Array) -> jax.Array:
-        return self.model.nonlinear(t, x, self.p)
 
     def nonlinear_of_modes(self, t: Any, modes: jax.Array) -> jax.Array:
         return self.model.nonlinear_of_modes(t, modes, self.p)
@@ -71,7 +66,7 @@ class PDEField(AbstractVectorField):
         return self.model.domain.from_modes(modes)
 
 
-class CallableField(AbstractVectorField):
+class CallableVectorField(AbstractVectorField):
     """A callable `f(t, x)` (a function, or an equinox module such as a network); Jacobian by `jax.jacfwd`."""
 
     f: Callable
@@ -83,8 +78,8 @@ class CallableField(AbstractVectorField):
         return jax.jacfwd(lambda y: self.f(t, y.reshape(x.shape)).ravel())(x.ravel())
 
 
-def vector_field(f: LoweredModel | LoweredPDE | Callable | AbstractVectorField, p: Any = None) -> AbstractVectorField:
-    """The field of a lowered model (at `p`, default its own) or of a callable `f(t, x)`.
+def vector_field(f: AbstractLoweredModel | Callable | AbstractVectorField, p: Any = None) -> AbstractVectorField:
+    """The vector field of a lowered model (at `p`, default its own) or of a callable `f(t, x)`.
 
     Raises:
         ValueError: the model has a parameter without a default and no `p` is given.
@@ -92,17 +87,17 @@ def vector_field(f: LoweredModel | LoweredPDE | Callable | AbstractVectorField, 
     """
     if isinstance(f, AbstractVectorField):
         return f
-    if isinstance(f, (LoweredModel, LoweredPDE)):
+    if isinstance(f, AbstractLoweredModel):
         params = f.p if p is None else jnp.asarray(p)
         if params is None:
             raise ValueError(f"{f.name}: a parameter has no default; pass p (in order {f.parameter_names})")
         if params.shape[-1:] != (len(f.parameter_names),):
             raise ValueError(f"p has shape {params.shape}; {f.name} takes {len(f.parameter_names)} parameters")
         if isinstance(f, LoweredPDE):
-            return PDEField(f, params)
-        return ModelField(f.rhs, f.jac, params)
+            return PDEVectorField(f, params)
+        return ModelVectorField(f, params)
     if not callable(f):
         raise TypeError(f"f must be a lowered model or a callable f(t, x), not {type(f).__name__}")
     if p is not None:
         raise TypeError("p is only taken with a lowered model; close over it in your f(t, x)")
-    return CallableField(f)
+    return CallableVectorField(f)

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
-from ..lower import LoweredModel, LoweredPDE
+from .._results import RESULTS, SymdynRuntimeError, first_failure, is_traced
+from ..lower import AbstractLoweredModel
 from ._field import AbstractVectorField, vector_field
 from ._integrator import AbstractIntegrator
 from ._registry import get
 
 
 def integrate(
-    f: LoweredModel | LoweredPDE | Callable | AbstractVectorField,
-    x0: Any,
+    f: AbstractLoweredModel | Callable | AbstractVectorField,
+    x0: Float[ArrayLike, "*shape"],
     t0: float,
     dt: float,
     n_steps: int,
     *,
     method: str | AbstractIntegrator = "rk4",
-    p: Any = None,
-    x1: Any = None,
+    p: Float[ArrayLike, "*batch P"] | None = None,
+    x1: Float[ArrayLike, "*shape"] | None = None,
     save_every: int = 1,
     throw: bool = True,
-) -> jax.Array:
+) -> Float[Array, ...]:
     """The trajectory of x' = f(t, x) from `x0` at `t0`, in `n_steps` fixed steps of `dt`.
 
     Args:
@@ -46,12 +48,17 @@ def integrate(
         x1: the second starting value of a two-step method (Leap Frog); by default the
             method computes it from `x0`.
         save_every: keep every k-th state (k must divide `n_steps`).
-        throw: raise if an implicit step's Newton iteration does not converge; with
-            False, the states from the failed step on are NaN instead.
+        throw: raise `SymdynRuntimeError` if a step fails (an implicit step whose Newton
+            iteration does not converge); with False, the states from the failed step on
+            are NaN instead.
 
     Returns:
         `(n_steps // save_every + 1, *x0.shape)`; row k is the state at `t0 + k*save_every*dt`.
         With batch axes, those come first: `(*batch, n_steps // save_every + 1, *state)`.
+
+    Raises:
+        SymdynRuntimeError: a step failed (with throw=True), naming the step and its time.
+        ValueError: shapes or counts that do not fit, naming the argument.
 
     Example:
         >>> integrate(lambda t, x: -x, jnp.array([1.0]), 0.0, 0.1, 10, method="rk4").shape
@@ -72,10 +79,10 @@ def integrate(
         if x1.shape != x0.shape:
             raise ValueError(f"x1 has shape {x1.shape}; it must match x0, {x0.shape}")
     batch: tuple[int, ...] = ()
-    if isinstance(f, (LoweredModel, LoweredPDE)):
+    if isinstance(f, AbstractLoweredModel):
         shape = f.state_shape
         if x0.shape[x0.ndim - len(shape) :] != shape or x0.ndim < len(shape):
-            what = f"{shape[0]} states" if isinstance(f, LoweredModel) else f"fields {f.state_names} on its grid"
+            what = f"{shape[0]} states" if len(shape) == 1 else f"fields {f.state_names} on its grid"
             raise ValueError(
                 f"x0 has shape {x0.shape}; {f.name} has {what}, so x0 is (..., {', '.join(map(str, shape))})"
             )
@@ -85,43 +92,54 @@ def integrate(
             raise ValueError(f"p has batch shape {p_batch}; it must be () or x0's batch shape {batch}")
     t0 = jnp.asarray(t0, x0.dtype)
     dt = jnp.asarray(dt, x0.dtype)
-    return _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, throw, batch)
-
-
-@eqx.filter_jit
-def _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, throw, batch):
-    if not batch:
-        xs, failure = _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every)
-    else:
-        state_shape = x0.shape[len(batch) :]
-        flat = x0.reshape(-1, *state_shape)
-        x1_flat = None if x1 is None else x1.reshape(flat.shape)
-        p_axis = 0 if field.p.ndim > 1 else None
-        p_flat = field.p.reshape(flat.shape[0], field.p.shape[-1]) if p_axis == 0 else field.p
-
-        def one(x0_i, x1_i, p_i):
-            return _trajectory(integrator, dataclasses.replace(field, p=p_i), x0_i, x1_i, t0, dt, n_steps, save_every)
-
-        x1_axis = None if x1 is None else 0
-        xs, failure = jax.vmap(one, in_axes=(0, x1_axis, p_axis))(flat, x1_flat, p_flat)
-        xs = xs.reshape(*batch, *xs.shape[1:])
-    if throw:
-        message = (
-            f"{integrator.name}: Newton's method did not converge in an implicit step; "
-            "try a smaller dt (or throw=False to keep the trajectory up to the failure)"
+    xs, result, failed_at = _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, batch)
+    if not throw:
+        return xs
+    if is_traced(xs):
+        return result.error_if(xs, result != RESULTS.successful)
+    failure = first_failure(result)
+    if failure is not None:
+        message, index = failure
+        step = int(np.ravel(failed_at)[index])
+        where = f"trajectory {index}, " if batch else ""
+        raise SymdynRuntimeError(
+            f"{integrator.name}: {message} ({where}step {step}, t = {float(t0) + step * float(dt):g})",
+            hint="try a smaller dt or another method, or throw=False to keep the trajectory up to the failure",
         )
-        return eqx.error_if(xs, jnp.any(failure >= 0), message)
     return xs
 
 
+@eqx.filter_jit
+def _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, batch):
+    if not batch:
+        return _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every)
+    state_shape = x0.shape[len(batch) :]
+    flat = x0.reshape(-1, *state_shape)
+    x1_flat = None if x1 is None else x1.reshape(flat.shape)
+    p_axis = 0 if field.p.ndim > 1 else None
+    p_flat = field.p.reshape(flat.shape[0], field.p.shape[-1]) if p_axis == 0 else field.p
+
+    def one(x0_i, x1_i, p_i):
+        return _trajectory(integrator, dataclasses.replace(field, p=p_i), x0_i, x1_i, t0, dt, n_steps, save_every)
+
+    x1_axis = None if x1 is None else 0
+    xs, result, failed_at = jax.vmap(one, in_axes=(0, x1_axis, p_axis))(flat, x1_flat, p_flat)
+    return xs.reshape(*batch, *xs.shape[1:]), result, failed_at
+
+
 def _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every):
-    """All saved states, and the index of the first failed step (−1 if none)."""
+    """All saved states, the result of the first failed step (or success) and its index (−1 if none).
+
+    The states from the first failed step on are NaN.
+    """
 
     def advance(carry, k):
-        x, state, failure = carry
-        x_next, state, failed = integrator.step(field, t0 + k * dt, x, state, dt)
-        failure = jnp.where((failure < 0) & failed, k.astype(failure.dtype), failure)
-        return (x_next, state, failure), None
+        x, state, result, failed_at = carry
+        x_next, state, step_result = integrator.step(field, t0 + k * dt, x, state, dt)
+        first = (result == RESULTS.successful) & (step_result != RESULTS.successful)
+        result = RESULTS.where(first, step_result, result)
+        failed_at = jnp.where(first, k.astype(failed_at.dtype), failed_at)
+        return (x_next, state, result, failed_at), None
 
     def block(carry, start):
         carry, _ = jax.lax.scan(advance, carry, start + jnp.arange(save_every, dtype=x0.dtype))
@@ -129,9 +147,10 @@ def _trajectory(integrator, field, x0, x1, t0, dt, n_steps, save_every):
 
     state = integrator.init(field, t0, x0, dt, x1)
     starts = save_every * jnp.arange(n_steps // save_every, dtype=x0.dtype)
-    (_, _, failure), xs = jax.lax.scan(block, (x0, state, jnp.asarray(-1)), starts)
+    start = (x0, state, RESULTS.successful, jnp.asarray(-1))
+    (_, _, result, failed_at), xs = jax.lax.scan(block, start, starts)
     xs = jnp.concatenate([x0[None], xs])
     saved_steps = save_every * jnp.arange(xs.shape[0])
-    failed_rows = (failure >= 0) & (saved_steps > failure)
+    failed_rows = (failed_at >= 0) & (saved_steps > failed_at)
     xs = jnp.where(failed_rows.reshape(-1, *(1,) * x0.ndim), jnp.nan, xs)
-    return xs, failure
+    return xs, result, failed_at

@@ -6,16 +6,15 @@ from typing import Any
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import sympy as sp
 
+from .._results import RESULTS
 from ._explicit import Rk4
 from ._field import AbstractVectorField
-from ._integrator import ZETA, AbstractIntegrator, Z
-from ._runge_kutta import AbstractRungeKutta
+from ._integrator import ZETA, AbstractMultistepIntegrator, AbstractOneStepIntegrator, Z
 
 
-class Leapfrog(AbstractIntegrator):
+class Leapfrog(AbstractMultistepIntegrator):
     """Leap Frog, x_{n+1} = x_{n−1} + 2h f(t_n, x_n): two-step, order 2.
 
     On x' = λx its characteristic polynomial ζ² − 2zζ − 1 has two roots, the
@@ -26,7 +25,8 @@ class Leapfrog(AbstractIntegrator):
 
     name = "leapfrog"
     order = 2
-    starter: AbstractRungeKutta = eqx.field(default_factory=Rk4)
+    steps = 2
+    starter: AbstractOneStepIntegrator = eqx.field(default_factory=Rk4)
 
     def init(
         self, field: AbstractVectorField, t0: Any, x0: jax.Array, h: Any, x1: jax.Array | None = None
@@ -38,11 +38,8 @@ class Leapfrog(AbstractIntegrator):
 
     def step(
         self, field: AbstractVectorField, t: Any, x: jax.Array, previous: jax.Array, h: Any
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        return previous + 2 * h * field.rhs(t, x), x, jnp.asarray(False)
+    ) -> tuple[jax.Array, jax.Array, RESULTS]:
+        return previous + 2 * h * field.rhs(t, x), x, RESULTS.successful
 
     def characteristic_polynomial(self) -> sp.Expr:
         return ZETA**2 - 2 * Z * ZETA - 1
-
-    def stability_function(self) -> sp.Expr:
-        return self.characteristic_polynomial()

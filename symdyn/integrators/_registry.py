@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..lower import AbstractLoweredModel, LoweredPDE
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
 from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
@@ -38,6 +39,11 @@ def available(*, split: bool | None = None) -> tuple[str, ...]:
     if split is None:
         return tuple(_INTEGRATORS)
     return tuple(name for name, cls in _INTEGRATORS.items() if issubclass(cls, AbstractSplitIntegrator) == split)
+
+
+def default_method(model: AbstractLoweredModel) -> str:
+    """ETDRK4 for a PDE on a periodic domain (its stiff linear part costs nothing), RK4 otherwise."""
+    return "etdrk4" if isinstance(model, LoweredPDE) and all(model.domain.periodic) else "rk4"
 
 
 def get(method: str | AbstractIntegrator) -> AbstractIntegrator:

@@ -1,23 +1,23 @@
-"""Models to JAX: generated functions with shared subexpressions, and their default arrays."""
+"""Models to JAX: generated functions with shared subexpressions, and their default arrays.
 
-from ._codegen import GeneratedModule, generate_module
-from ._grid import Domain, FiniteDifference, Spectral
-from ._lowered import LoweredModel, lower_model
+`symdyn.lower.internal` holds the code-generation plumbing that other layers build on
+(S-MNN templates); it is not part of the public API.
+"""
+
+from ._abstract import AbstractLoweredModel
+from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, StencilDerivatives
+from ._lower import lower_model
+from ._ode import LoweredModel
 from ._pde import DENSE_JACOBIAN_LIMIT, LoweredPDE
-from ._source import SymbolTable, compile_module, function_source, module_source
 
 __all__ = [
     "DENSE_JACOBIAN_LIMIT",
+    "AbstractDerivatives",
+    "AbstractLoweredModel",
     "Domain",
-    "FiniteDifference",
-    "LoweredPDE",
-    "Spectral",
-    "GeneratedModule",
     "LoweredModel",
-    "SymbolTable",
-    "compile_module",
-    "function_source",
-    "generate_module",
+    "LoweredPDE",
+    "SpectralDerivatives",
+    "StencilDerivatives",
     "lower_model",
-    "module_source",
 ]

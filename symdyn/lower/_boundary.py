@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ..model import Model
-from ._grid import AbstractDerivatives, Domain, FiniteDifference
+from ._grid import AbstractDerivatives, Domain, StencilDerivatives
 from ._source import SymbolTable, function_source
 
 
@@ -80,7 +80,7 @@ def boundaries_of(
     """The model's boundary conditions, and the generated functions of their values (set `values` once compiled)."""
     if not model.boundary_conditions:
         return (), []
-    if not isinstance(derivatives, FiniteDifference):
+    if not isinstance(derivatives, StencilDerivatives):
         raise ValueError(f"{model.name}: boundary conditions need finite differences (derivatives='fd2' or 'fd4')")
     coordinates = model.coordinates
     boundaries, sources = [], []

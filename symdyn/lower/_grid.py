@@ -4,16 +4,17 @@ A `Domain` holds the coordinate arrays of a `@domain`: a periodic coordinate ove
 [a, b) has the points a + j (b - a)/n, a bounded one over [a, b] has n points with
 both ends included. Derivatives act on arrays whose last axes are the grid:
 
-- `Spectral`: exact for band-limited fields on a fully periodic grid; ∂ⁿ multiplies
+- `SpectralDerivatives`: exact for band-limited fields on a fully periodic grid; ∂ⁿ multiplies
   mode k by (i k)ⁿ, and for odd n the Nyquist mode of an even-sized axis is zeroed
   (its derivative is not real).
-- `FiniteDifference(accuracy)`: central stencils of the given order of accuracy;
+- `StencilDerivatives(accuracy)`: central stencils of the given order of accuracy;
   on a bounded axis the rows near an end are one-sided with one point more, so the
   order holds up to the boundary. Weights are exact (Fornberg's algorithm in SymPy).
 """
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -124,26 +125,26 @@ class Domain:
         return keep
 
 
-class AbstractDerivatives:
-    """∂ of arrays whose last `grid.ndim` axes are the grid."""
+class AbstractDerivatives(abc.ABC):
+    """A scheme for ∂ of arrays whose last `grid.ndim` axes are the grid."""
 
     grid: Domain
 
+    @abc.abstractmethod
     def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
-        raise NotImplementedError
+        """∂^counts u, `counts` the order along each axis."""
 
+    @abc.abstractmethod
     def multiplier(self, counts: tuple[int, ...]) -> np.ndarray:
         """The derivative's Fourier multiplier on the `rfftn` modes (periodic grids only)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def jets(self, u: jnp.ndarray, requests: tuple[tuple[int, tuple[int, ...]], ...]) -> list[jnp.ndarray]:
         """`(field, counts)` derivatives of `u` (..., n_fields, *grid), one array each."""
-        axis = u.ndim - self.grid.ndim - 1
-        return [self.derivative(jnp.take(u, field, axis=axis), counts) for field, counts in requests]
 
 
 @dataclass(frozen=True, eq=False)
-class Spectral(AbstractDerivatives):
+class SpectralDerivatives(AbstractDerivatives):
     """Spectral derivatives through `rfftn` (every axis periodic)."""
 
     grid: Domain
@@ -196,7 +197,7 @@ def stencil_weights(order: int, offsets: tuple[int, ...]) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class FiniteDifference(AbstractDerivatives):
+class StencilDerivatives(AbstractDerivatives):
     """Finite differences of order `accuracy` (2, 4, ...): central inside, one-sided at bounded ends."""
 
     grid: Domain
@@ -236,6 +237,10 @@ class FiniteDifference(AbstractDerivatives):
                 u = self._along(u, d, order)
         return u
 
+    def jets(self, u, requests):
+        axis = u.ndim - self.grid.ndim - 1
+        return [self.derivative(jnp.take(u, field, axis=axis), counts) for field, counts in requests]
+
     def _along(self, u, d: int, order: int):
         axis = u.ndim - self.grid.ndim + d
         h = self.grid.spacing[d]
@@ -265,7 +270,7 @@ class FiniteDifference(AbstractDerivatives):
 def derivatives_named(name: str, grid: Domain) -> AbstractDerivatives:
     """`"spectral"`, `"fd2"`, `"fd4"`, ... (the finite-difference order after `fd`)."""
     if name == "spectral":
-        return Spectral(grid)
+        return SpectralDerivatives(grid)
     if name.startswith("fd") and name[2:].isdigit():
-        return FiniteDifference(grid, int(name[2:]))
+        return StencilDerivatives(grid, int(name[2:]))
     raise ValueError(f"derivatives must be 'spectral' or 'fd2', 'fd4', ..., not {name!r}")

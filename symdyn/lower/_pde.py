@@ -25,21 +25,21 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-from ..model import Model
+from ._abstract import AbstractLoweredModel
 from ._boundary import Boundary, boundaries_of
-from ._grid import AbstractDerivatives, Domain, Spectral, derivatives_named
-from ._source import SymbolTable, compile_module, function_source, module_source
+from ._context import LoweringContext
+from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, derivatives_named
+from ._source import compile_module, function_source, module_source
 
 DENSE_JACOBIAN_LIMIT = 4096  # state entries; the dense Jacobian of 4096 has 16.8 million entries
 
 
-class LoweredPDE(eqx.Module):
+class LoweredPDE(AbstractLoweredModel):
     """JAX functions of a PDE model on its grid.
 
     A state `u` has shape `(n_fields, *grid_shape)`, also for one field; leading axes
-    before those are a batch. Functions:
+    before those are a batch. Functions, besides those of `AbstractLoweredModel`:
 
-    - `rhs(t, u, p)`: the right-hand side on the grid.
     - `jvp(t, u, p, v)`: the exact linearised operator applied to a direction field `v`.
     - `jac(t, u, p)`: the dense Jacobian `(*state, *state)`, for small grids only
       (at most 4096 state entries): it is the matrix of `jvp`, one column per entry.
@@ -48,14 +48,13 @@ class LoweredPDE(eqx.Module):
     - `linear(p)`: the Fourier multiplier of each field's linear constant-coefficient
       part on the `rfftn` modes `(n_fields, *modes)`, complex; `nonlinear(t, u, p)` the
       rest, so that `rhs = from_modes(linear(p) · to_modes(u)) + nonlinear` (periodic
-      domains; exponential and IMEX integrators use them).
-    - `initial(p)`: the model's initial fields, or None.
+      domains; exponential and IMEX integrators use them); `nonlinear_of_modes(t, modes, p)`
+      the same from and to the modes.
 
     Attributes:
         grid: one coordinate array per dimension.
         domain: the `Domain` (names, bounds, points, periodicity).
         derivatives: the scheme for spatial derivatives.
-        p, x0: default parameters and initial state (None where the model leaves one out).
 
     Example:
         >>> low = symdyn.load("examples/kuramoto_sivashinsky.sdyn").lower()
@@ -68,11 +67,19 @@ class LoweredPDE(eqx.Module):
     parameter_names: tuple[str, ...] = eqx.field(static=True)
     observed_names: tuple[str, ...] = eqx.field(static=True)
     conserved_names: tuple[str, ...] = eqx.field(static=True)
+    rhs: Callable = eqx.field(static=True)
+    jac: Callable = eqx.field(static=True)
+    jvp: Callable = eqx.field(static=True)
+    observed: Callable = eqx.field(static=True)
+    conserved: Callable = eqx.field(static=True)
+    initial: Callable | None = eqx.field(static=True)
+    linear: Callable = eqx.field(static=True)
+    nonlinear: Callable = eqx.field(static=True)
+    nonlinear_of_modes: Callable = eqx.field(static=True)
     domain: Domain = eqx.field(static=True)
     derivatives: AbstractDerivatives = eqx.field(static=True)
     dealias: bool = eqx.field(static=True)
     source: str = eqx.field(static=True, repr=False)
-    _program: _Program = eqx.field(static=True, repr=False)
     p: jax.Array | None
     x0: jax.Array | None
 
@@ -85,22 +92,42 @@ class LoweredPDE(eqx.Module):
         return self.domain.axes
 
     @property
-    def initial(self) -> Callable | None:
-        return self._program.initial_values if self._program.has_initial else None
+    def coordinate_names(self) -> tuple[str, ...]:
+        return self.domain.names
 
-    def rhs(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """The generated pointwise functions and how to feed them: jets, coordinates, integrals, boundaries.
+
+    Its methods are the lowered PDE's functions (a frozen object hashed by identity, so they jit as they are).
+    """
+
+    name: str
+    namespace: dict
+    requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of u (and of v in jvp): (field, counts)
+    needs: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]  # function → the jets of u and of v it reads
+    linear_terms: tuple[tuple[tuple[Callable, tuple[int, ...]], ...], ...]  # per field: (coefficient(p), counts)
+    domain: Domain
+    derivatives: AbstractDerivatives
+    dealias: bool
+    boundaries: tuple[Boundary, ...]
+    integral_weights: np.ndarray
+    state_shape: tuple[int, ...]
+
+    def rhs(self, t, u, p):
         if self.dealias:
             return self.domain.from_modes(self.linear(p) * self.domain.to_modes(u)) + self.nonlinear(t, u, p)
-        return self._program.evaluate(t, u, p, "rhs")
+        return self._evaluate(t, u, p, "rhs")
 
-    def jvp(self, t: Any, u: jax.Array, p: jax.Array, v: jax.Array) -> jax.Array:
+    def jvp(self, t, u, p, v):
         if self.dealias:
             linear = self.domain.from_modes(self.linear(p) * self.domain.to_modes(v))
-            modes = self.domain.to_modes(self._program.evaluate(t, u, p, "remainder_jvp", v))
+            modes = self.domain.to_modes(self._evaluate(t, u, p, "remainder_jvp", v))
             return linear + self.domain.from_modes(modes * self.domain.dealias_mask())
-        return self._program.evaluate(t, u, p, "jvp", v)
+        return self._evaluate(t, u, p, "jvp", v)
 
-    def jac(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+    def jac(self, t, u, p):
         size = int(np.prod(self.state_shape))
         if size > DENSE_JACOBIAN_LIMIT:
             raise ValueError(
@@ -113,70 +140,75 @@ class LoweredPDE(eqx.Module):
             *self.state_shape, *self.state_shape
         )
 
-    def linear(self, p: jax.Array) -> jax.Array:
+    def linear(self, p):
         """The linear part's multiplier `(n_fields, *modes)` at parameters `p` (periodic domains)."""
         if not all(self.domain.periodic):
             raise ValueError(
                 f"{self.name}: a bounded domain has no Fourier multiplier; "
                 "exponential and IMEX integrators need a periodic domain"
             )
-        return self._program.linear_multiplier(self.derivatives, p)
+        complex_dtype = jnp.result_type(p.dtype, jnp.complex64)
+        rows = []
+        for terms in self.linear_terms:
+            total = jnp.zeros(self.domain.spectral_shape(), complex_dtype)
+            for coefficient, counts in terms:
+                total = total + coefficient(p) * jnp.asarray(self.derivatives.multiplier(counts), complex_dtype)
+            rows.append(total)
+        return jnp.stack(rows)
 
-    def nonlinear(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
+    def nonlinear(self, t, u, p):
         """The right-hand side less its linear part (2/3-dealiased when lowered with dealias=True)."""
-        remainder = self._program.evaluate(t, u, p, "remainder")
+        remainder = self._evaluate(t, u, p, "remainder")
         if self.dealias:
             return self.domain.from_modes(self.domain.to_modes(remainder) * self.domain.dealias_mask())
         return remainder
 
-    def nonlinear_of_modes(self, t: Any, modes: jax.Array, p: jax.Array) -> jax.Array:
+    def nonlinear_of_modes(self, t, modes, p):
         """`nonlinear` from and to `rfftn` modes, the form split integrators step in (periodic domains).
 
         With spectral derivatives the jet comes straight from the modes: two transforms per
         evaluation instead of four.
         """
-        if not isinstance(self.derivatives, Spectral):
+        if not isinstance(self.derivatives, SpectralDerivatives):
             return self.domain.to_modes(self.nonlinear(t, self.domain.from_modes(modes), p))
-        if modes.ndim > self.domain.ndim + 1:  # a batch of states
-            flat = modes.reshape(-1, *modes.shape[-self.domain.ndim - 1 :])
-            return jax.vmap(lambda m: self.nonlinear_of_modes(t, m, p))(flat).reshape(modes.shape)
-        remainder = self.domain.to_modes(self._program.remainder_of_modes(t, modes, p))
+        remainder = self._over_batch(
+            lambda m: self.domain.to_modes(self._remainder_of_modes(t, m, p)), modes, self.domain.ndim + 1
+        )
         return remainder * self.domain.dealias_mask() if self.dealias else remainder
 
-    def observed(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
-        return self._program.evaluate(t, u, p, "observed")
+    def observed(self, t, u, p):
+        return self._evaluate(t, u, p, "observed")
 
-    def conserved(self, t: Any, u: jax.Array, p: jax.Array) -> jax.Array:
-        return self._program.evaluate(t, u, p, "conserved")
+    def conserved(self, t, u, p):
+        return self._evaluate(t, u, p, "conserved")
 
+    def initial(self, p):
+        dtype = p.dtype
+        x = self._mesh(dtype)
+        u = self.namespace["initial"](p, x)
+        for boundary in self.boundaries:
+            u = boundary.project(u, jnp.asarray(0, dtype), p, x)
+        return u
 
-@dataclass(frozen=True, eq=False)
-class _Program:
-    """The generated pointwise functions and how to feed them: jets, coordinates, integrals, boundaries."""
-
-    namespace: dict
-    requests: tuple[tuple[int, tuple[int, ...]], ...]  # jets of u (and of v in jvp): (field, counts)
-    needs: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]  # function → the jets of u and of v it reads
-    linear_terms: tuple[tuple[tuple[Callable, tuple[int, ...]], ...], ...]  # per field: (coefficient(p), counts)
-    domain: Domain
-    derivatives: AbstractDerivatives
-    boundaries: tuple[Boundary, ...]
-    integral_weights: np.ndarray
-    has_initial: bool
+    @staticmethod
+    def _over_batch(function, u, state_ndim: int, *directions):
+        """`function` of one state, mapped over the leading batch axes of `u` (and of the directions)."""
+        if u.ndim <= state_ndim:
+            return function(u, *directions)
+        flat = u.reshape(-1, *u.shape[-state_ndim:])
+        rest = [jnp.broadcast_to(d, u.shape).reshape(flat.shape) for d in directions]
+        out = jax.vmap(function)(flat, *rest)
+        return out.reshape(*u.shape[:-state_ndim], *out.shape[1:])
 
     def _mesh(self, dtype):
         return tuple(jnp.asarray(c, dtype) for c in self.domain.mesh())
 
-    def evaluate(self, t, u, p, name: str, v=None):
+    def _evaluate(self, t, u, p, name: str, v=None):
         u = jnp.asarray(u)
-        if u.ndim > self.domain.ndim + 1:  # a batch of states
-            flat = u.reshape(-1, *u.shape[-self.domain.ndim - 1 :])
-            if v is None:
-                out = jax.vmap(lambda w: self.evaluate(t, w, p, name))(flat)
-            else:
-                vf = jnp.broadcast_to(v, u.shape).reshape(flat.shape)
-                out = jax.vmap(lambda w, d: self.evaluate(t, w, p, name, d))(flat, vf)
-            return out.reshape(*u.shape[: -self.domain.ndim - 1], *out.shape[1:])
+        directions = () if v is None else (v,)
+        return self._over_batch(lambda w, *d: self._pointwise(t, w, p, name, *d), u, self.domain.ndim + 1, *directions)
+
+    def _pointwise(self, t, u, p, name: str, v=None):
         t = jnp.asarray(t, u.dtype)
         x = self._mesh(u.dtype)
         if v is not None:
@@ -201,8 +233,8 @@ class _Program:
                 result = boundary.rates(result, t, p, x, homogeneous=name == "jvp")
         return result
 
-    def remainder_of_modes(self, t, modes, p):
-        """The remainder from the `rfftn` modes of a state (spectral derivatives, no boundaries)."""
+    def _remainder_of_modes(self, t, modes, p):
+        """The remainder from the `rfftn` modes of one state (spectral derivatives, no boundaries)."""
         real = jnp.finfo(modes.dtype).dtype
         jets = self._jets(self.derivatives.jets_of_modes, modes, self.needs["remainder"][0])
         return self.namespace["remainder"](jnp.asarray(t, real), jets, p, self._mesh(real))
@@ -214,29 +246,13 @@ class _Program:
             jets[k] = value
         return jets
 
-    def initial_values(self, p):
-        dtype = p.dtype
-        x = self._mesh(dtype)
-        u = self.namespace["initial"](p, x)
-        for boundary in self.boundaries:
-            u = boundary.project(u, jnp.asarray(0, dtype), p, x)
-        return u
 
-    def linear_multiplier(self, derivatives: AbstractDerivatives, p):
-        rows = []
-        for terms in self.linear_terms:
-            total = jnp.zeros(self.domain.spectral_shape(), jnp.result_type(p.dtype, jnp.complex64))
-            for coefficient, counts in terms:
-                total = total + coefficient(p) * derivatives.multiplier(counts)
-            rows.append(total)
-        return jnp.stack(rows)
-
-
-def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: bool = False) -> LoweredPDE:
-    """Generate and compile `model`'s pointwise functions; see `LoweredPDE`."""
-    values = model.defaults
-    constants = {c.symbol: values[c.symbol] for c in model.constants}
-    domain = Domain.of(model.domain, values)
+def lower_pde(
+    context: LoweringContext, dtype: Any, *, derivatives: str | None = None, dealias: bool = False
+) -> LoweredPDE:
+    """Generate and compile a PDE model's pointwise functions; see `LoweredPDE`."""
+    model, exact = context.model, context.exact
+    domain = Domain.of(model.domain, model.defaults)
     scheme = derivatives or ("spectral" if all(domain.periodic) else "fd2")
     derivative_scheme = derivatives_named(scheme, domain)
     if dealias and not all(domain.periodic):
@@ -244,7 +260,6 @@ def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: b
 
     vector = model.state_vector
     coordinates = model.coordinates
-    coefficients = [p.symbol for p in model.parameters] + [u.symbol for u in model.unknowns]
     field_of = {}
     for index, symbol in enumerate(vector):
         jet = model.jet(symbol)
@@ -254,9 +269,6 @@ def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: b
         jet = model.jet(symbol)
         counts = dict(jet.space)
         return field_of[(jet.state.name, jet.time_order)], tuple(int(counts.get(c, 0)) for c in coordinates)
-
-    def exact(expr) -> sp.Expr:
-        return model.system.to_jets(sp.sympify(expr)).xreplace(constants)
 
     rhs = [exact(e) for e in model.rhs()]
     split = model.linear_split()
@@ -293,10 +305,7 @@ def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: b
     jet_symbols = base + [s for s in jet_symbols if s not in base]
     requests = tuple(request(s) for s in jet_symbols)
 
-    names = SymbolTable()
-    names.add(model.time, "_t")
-    for i, symbol in enumerate(coefficients):
-        names.add(symbol, f"_p[..., {i}]")
+    names = context.symbol_table()
     for d, symbol in enumerate(coordinates):
         names.add(symbol, f"_x[{d}]")
     for k, symbol in enumerate(jet_symbols):
@@ -376,54 +385,59 @@ def lower_pde(model: Model, dtype, *, derivatives: str | None = None, dealias: b
             counts = dict(term.space)
             row.append(
                 (
-                    _scalar_function(exact(term.coefficient), coefficients),
+                    _scalar_function(exact(term.coefficient), context),
                     tuple(int(counts.get(c, 0)) for c in coordinates),
                 )
             )
         coefficient_functions.append(tuple(row))
 
-    origin = f" from {model.filename}" if model.filename else ""
+    jets_listed = ", ".join(s.name for s in jet_symbols)
     source = module_source(
-        f"{model.name}, lowered by symdyn{origin}: pointwise in the jet _j of the fields on the grid _x.\n",
-        functions,
+        context.docstring(f"Pointwise in the jet _j = ({jets_listed}) of the fields on the grid _x."), functions
     )
     namespace = compile_module(source, model.name)
-    boundaries = tuple(dataclasses.replace(b, values=namespace[b.function]) for b in boundaries)
     program = _Program(
+        name=model.name,
         namespace=namespace,
         requests=requests,
         needs=needs,
         linear_terms=tuple(coefficient_functions),
         domain=domain,
         derivatives=derivative_scheme,
-        boundaries=boundaries,
+        dealias=dealias,
+        boundaries=tuple(dataclasses.replace(b, values=namespace[b.function]) for b in boundaries),
         integral_weights=domain.quadrature_weights(),
-        has_initial=has_initial,
+        state_shape=(len(vector), *domain.shape),
     )
-    parameters = model.parameter_values
-    p = None if any(v is None for v in parameters) else jnp.asarray([float(v) for v in parameters], dtype=dtype)
-    x0 = program.initial_values(p) if has_initial and p is not None else None
+    p = context.default_parameters(dtype)
+    initial_function = program.initial if has_initial else None
     return LoweredPDE(
         name=model.name,
         state_names=tuple(s.name for s in vector),
-        parameter_names=tuple(s.name for s in coefficients),
+        parameter_names=context.parameter_names,
         observed_names=tuple(d.name for d in model.observed),
         conserved_names=tuple(d.name for d in model.conserved),
+        rhs=program.rhs,
+        jac=program.jac,
+        jvp=program.jvp,
+        observed=program.observed,
+        conserved=program.conserved,
+        initial=initial_function,
+        linear=program.linear,
+        nonlinear=program.nonlinear,
+        nonlinear_of_modes=program.nonlinear_of_modes,
         domain=domain,
         derivatives=derivative_scheme,
         dealias=dealias,
         source=source,
-        _program=program,
         p=p,
-        x0=x0,
+        x0=initial_function(p) if initial_function is not None and p is not None else None,
     )
 
 
-def _scalar_function(expr: sp.Expr, coefficients: list[sp.Symbol]) -> Callable:
+def _scalar_function(expr: sp.Expr, context: LoweringContext) -> Callable:
     """A constant coefficient as a function of p (it may use parameters, nothing that varies)."""
-    table = SymbolTable()
-    for i, symbol in enumerate(coefficients):
-        table.add(symbol, f"_p[..., {i}]")
+    table = context.symbol_table()
     source = module_source(
         "A linear coefficient.", [function_source("c", "_p", "", [expr], table, "jnp.zeros(_p.shape[:-1], _p.dtype)")]
     )

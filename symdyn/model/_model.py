@@ -23,7 +23,7 @@ from ._first_order import FirstOrderSystem, Jet
 from ._linear import LinearSplit, split_linear
 
 if TYPE_CHECKING:
-    from ..lower import LoweredModel
+    from ..lower import LoweredModel, LoweredPDE
 
 
 def resolve_values(
@@ -225,10 +225,13 @@ class Model:
 
         return model_to_text(self)
 
-    def lower(self, dtype: Any = None, *, derivatives: str | None = None, dealias: bool = False) -> LoweredModel:
+    def lower(
+        self, dtype: Any = None, *, derivatives: str | None = None, dealias: bool = False
+    ) -> LoweredModel | LoweredPDE:
         """JAX functions `rhs(t, x, p)`, `jac(t, x, p)`, `jvp(t, x, p, v)` with default `p` and `x0`.
 
-        A PDE lowers to a `LoweredPDE` on its grid: states of shape `(n_fields, *grid)`.
+        An ODE lowers to a `LoweredModel` (states `(n,)`), a PDE to a `LoweredPDE` on its grid
+        (states `(n_fields, *grid)`); both are `symdyn.lower.AbstractLoweredModel`s.
 
         Args:
             dtype: float32 or float64 (float64 needs `jax_enable_x64`); by default JAX's default float.
@@ -236,6 +239,6 @@ class Model:
                 differences `"fd2"`, `"fd4"` (the default on bounded ones is `"fd2"`).
             dealias: PDEs only: apply the 2/3 rule to the nonlinear part.
         """
-        from ..lower import lower_model
+        from ..lower import lower_model  # the layer above: imported when used
 
         return lower_model(self, dtype=dtype, derivatives=derivatives, dealias=dealias)

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import functools
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from . import _linalg as linalg
+from ._block_solver import AbstractBlockSolver
 from ._linalg import transpose
 
 # Unrolled block algebra is fast but large: over log2(T) levels it would make compiling slow
-# beyond the smallest blocks (m = 3 is the Lorenz case of the paper).
-UNROLL_LIMIT = 4
+# beyond the smallest blocks (m = 3 is the Lorenz case of the paper). The sequential solver
+# unrolls up to `_linalg.UNROLL_LIMIT`.
+CYCLIC_REDUCTION_UNROLL_LIMIT = 4
 
 Level = tuple[jax.Array, jax.Array, jax.Array]
 
@@ -32,12 +33,12 @@ def _resize(array: jax.Array, length: int, before: int = 0) -> jax.Array:
     return jnp.pad(array, pad)[:length]
 
 
-class CyclicReductionSolver(eqx.Module):
+class CyclicReductionSolver(AbstractBlockSolver):
     """Block cyclic reduction. Blocks are time first, batch last: (T, m, m, N), (T-1, m, m, N), (T, m, N)."""
 
     def factorize(self, diagonal: jax.Array, lower: jax.Array) -> tuple[list[Level], jax.Array]:
         """Per level (L_k, W⁻_k, W⁺_k) of the odd points, and the Cholesky factor of the last block."""
-        unroll = diagonal.shape[-2] <= UNROLL_LIMIT
+        unroll = diagonal.shape[-2] <= CYCLIC_REDUCTION_UNROLL_LIMIT
         cholesky, solve_lower, matmul = (
             functools.partial(f, unroll=unroll) for f in (linalg.cholesky, linalg.solve_lower, linalg.matmul)
         )
@@ -58,7 +59,7 @@ class CyclicReductionSolver(eqx.Module):
     def substitute(self, factors: tuple[list[Level], jax.Array], rhs: jax.Array) -> jax.Array:
         """y (T, m, N) with M y = rhs: reduce rhs level by level, solve the last block, go back up."""
         levels, top = factors
-        unroll = top.shape[-2] <= UNROLL_LIMIT
+        unroll = top.shape[-2] <= CYCLIC_REDUCTION_UNROLL_LIMIT
         solve_lower, solve_upper, matvec = (
             functools.partial(f, unroll=unroll) for f in (linalg.solve_lower, linalg.solve_upper, linalg.matvec)
         )

@@ -8,11 +8,11 @@ O(T³) time. For tests and benchmarks, not for use.
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
 from ._blocks import taylor_matrix
 from ._problem import Dimensions, check_arguments
@@ -60,7 +60,14 @@ def _step_powers(s: jax.Array, dims: Dimensions, orders: int) -> jax.Array:
     return jnp.broadcast_to(powers, (dims.batch, dims.times - 1, dims.variables, orders)).reshape(dims.batch, -1)
 
 
-def dense_solve(c: Any, d: Any, u: Any, s: Any, *, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> jax.Array:
+def dense_solve(
+    c: Float[ArrayLike, "B T Q V R+1"],
+    d: Float[ArrayLike, "B T Q"],
+    u: Float[ArrayLike, "B T_init V R_init+1"],
+    s: Float[ArrayLike, "B T-1"],
+    *,
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> Float[Array, "B T V R+1"]:
     """S-MNN's least squares y = (AᵀWA)⁻¹AᵀWb (eq. 9), A, W and b built in full (Appendix A.1)."""
     dims, c, d, u, s = check_arguments(c, d, u, s)
     return _dense(dims, c, d, u, s, tuple(jnp.asarray(w, c.dtype) for w in weights))
@@ -84,7 +91,15 @@ def _dense(dims: Dimensions, c, d, u, s, weights) -> jax.Array:
     return y.reshape(dims.batch, dims.times, dims.variables, dims.order + 1)
 
 
-def mnn_dense_solve(c: Any, d: Any, u: Any, s: Any, *, gamma: float = 0.5, delta: float = 0.1) -> jax.Array:
+def mnn_dense_solve(
+    c: Float[ArrayLike, "B T Q V R+1"],
+    d: Float[ArrayLike, "B T Q"],
+    u: Float[ArrayLike, "B T_init V R_init+1"],
+    s: Float[ArrayLike, "B T-1"],
+    *,
+    gamma: float = 0.5,
+    delta: float = 0.1,
+) -> Float[Array, "B T V R+1"]:
     """The original MNN solver (Pervez et al. 2024; Chen et al., Appendix C), for comparison.
 
     Unknowns y' = [ε, y]. The governing equations and initial values are equalities;

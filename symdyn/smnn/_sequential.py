@@ -7,14 +7,14 @@ time and memory, T sequential steps.
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._block_solver import AbstractBlockSolver
 from ._linalg import cholesky, matmul, matvec, solve_lower, solve_upper, transpose
 
 
-class SequentialSolver(eqx.Module):
+class SequentialSolver(AbstractBlockSolver):
     """Blockwise Cholesky, one time point after the other.
 
     Blocks are time first, batch last: diagonal (T, m, m, N), lower (T-1, m, m, N), rhs (T, m, N).

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import Literal
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
 
+from .._results import RESULTS, SymdynRuntimeError, first_failure, is_traced
+from ._block_solver import block_tridiagonal_solve
 from ._blocks import normal_blocks
 from ._cyclic_reduction import CyclicReductionSolver
 from ._problem import Dimensions, check_arguments
 from ._sequential import SequentialSolver
-from ._vjp import block_tridiagonal_solve
 
 Method = Literal["auto", "sequential", "parallel"]
 
@@ -32,15 +33,15 @@ def choose_method(dims: Dimensions) -> Literal["sequential", "parallel"]:
 
 
 def solve(
-    c: Any,
-    d: Any,
-    u: Any,
-    s: Any,
+    c: Float[ArrayLike, "B T Q V R+1"],
+    d: Float[ArrayLike, "B T Q"],
+    u: Float[ArrayLike, "B T_init V R_init+1"],
+    s: Float[ArrayLike, "B T-1"],
     *,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     method: Method = "auto",
     throw: bool = True,
-) -> jax.Array:
+) -> Float[Array, "B T V R+1"]:
     """Solve the linear ODE Σ_{v,r} c_{t,q,v,r} y_{t,v}^{(r)} = d_{t,q} by S-MNN least squares (Chen et al., eq. 4-9).
 
     Args:
@@ -54,8 +55,9 @@ def solve(
         method: "sequential" (block Cholesky in `lax.scan`), "parallel" (block cyclic
             reduction, O(log T) depth; compiling it takes seconds on CPU) or "auto" (the
             faster for the shape and backend, see `choose_method`).
-        throw: raise when the solution is not finite (a singular normal matrix or non-finite
-            inputs); with False, return it as it is (for callers that check a loss themselves).
+        throw: raise `SymdynRuntimeError` when the inputs are not finite or the normal matrix
+            is singular; with False, return the solution as it is (for callers that check a
+            loss themselves).
 
     Any axis of size 1 broadcasts: time-constant coefficients can be (B, 1, Q, V, R+1),
     a shared step (B, 1) or (1, 1).
@@ -63,7 +65,13 @@ def solve(
     Returns:
         y: (B, T, V, R+1), the solution and its derivatives up to order R at each time point.
 
-    Gradients with respect to c, d, u and s use the analytic backward pass of eq. 14.
+    Gradients with respect to c, d, u and s use the analytic backward pass of eq. 14: one
+    more substitution with the factors of the forward pass. Forward mode (`jax.jvp`,
+    `jax.jacfwd`) takes one substitution as well.
+
+    Raises:
+        SymdynRuntimeError: non-finite inputs or a singular normal matrix (with throw=True).
+        ValueError: shapes that do not fit, naming the argument and the shape expected.
 
     Example:
         >>> c = jnp.zeros((1, 100, 1, 1, 2)).at[..., 0].set(1.0).at[..., 1].set(1.0)  # y' + y = 0
@@ -79,19 +87,25 @@ def solve(
     if len(weights) != 3:
         raise ValueError(f"weights are (w_gov, w_init, w_smooth), not {weights!r}")
     weights = tuple(jnp.asarray(w, c.dtype) for w in weights)
-    y = _solve(dims, _SOLVERS[method], c, d, u, s, weights)
+    y, result = _solve(dims, _SOLVERS[method], c, d, u, s, weights)
     if not throw:
         return y
-    message = (
-        "S-MNN: the normal matrix is not positive definite (too few constraints for the unknowns, or non-finite inputs)"
-    )
-    return eqx.error_if(y, ~jnp.all(jnp.isfinite(y)), message)
+    if is_traced(y):
+        return result.error_if(y, result != RESULTS.successful)
+    failure = first_failure(result)
+    if failure is not None:
+        raise SymdynRuntimeError(
+            f"S-MNN: {failure[0]}", hint="check c, d, u and s, or give more initial values or equations"
+        )
+    return y
 
 
 _SOLVERS = {"sequential": SequentialSolver(), "parallel": CyclicReductionSolver()}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
-def _solve(dims: Dimensions, solver, c, d, u, s, weights) -> jax.Array:
-    y = block_tridiagonal_solve(solver, *normal_blocks(dims, c, d, u, s, weights))  # (T, m, B)
-    return jnp.moveaxis(y, -1, 0).reshape(dims.batch, dims.times, dims.variables, dims.order + 1)
+def _solve(dims: Dimensions, solver, c, d, u, s, weights) -> tuple[jax.Array, RESULTS]:
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in (c, d, u, s)]))
+    y, result = block_tridiagonal_solve(solver, *normal_blocks(dims, c, d, u, s, weights))  # (T, m, B)
+    result = RESULTS.where(finite, result, RESULTS.nonfinite_input)
+    return jnp.moveaxis(y, -1, 0).reshape(dims.batch, dims.times, dims.variables, dims.order + 1), result

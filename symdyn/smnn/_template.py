@@ -16,9 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
+from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import SymdynSemanticError
-from ..lower import SymbolTable, compile_module, function_source, module_source
+from ..lower.internal import LoweringContext, compile_module, function_source, module_source
 from ..model import Model, expression_to_text
 from ._solve import Method, solve
 
@@ -44,7 +45,11 @@ class LinearTemplate(eqx.Module):
     p: jax.Array | None
 
     @eqx.filter_jit
-    def __call__(self, p: Any = None) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    def __call__(
+        self, p: Float[ArrayLike, "*B P"] | None = None
+    ) -> tuple[
+        Float[Array, "B T Q V R+1"], Float[Array, "B T Q"], Float[Array, "B 1 V R_init+1"], Float[Array, "B T-1"]
+    ]:
         params = self._parameters(p)
         batch, variables = params.shape[0], len(self.state_names)
         width = self.equations * variables * (self.order + 1)
@@ -103,9 +108,8 @@ def template(model: Model, t_grid: Any, *, order: int | None = None, dtype: Any 
         raise ValueError(f"order must be an int at least the model's order, {model_order}; got {order!r}")
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
 
-    defaults = model.defaults
-    constants = {c.symbol: defaults[c.symbol] for c in model.constants}
-    coefficients = [p.symbol for p in model.parameters] + [u.symbol for u in model.unknowns]
+    context = LoweringContext.of(model)
+    constants = context.constants
     jets, forms = {}, {}  # (state index, derivative order) -> a symbol for y_v^{(r)}, and back
     for v, state in enumerate(model.states):
         for r in range(state.order + 1):
@@ -128,10 +132,7 @@ def template(model: Model, t_grid: Any, *, order: int | None = None, dtype: Any 
         rhs.append(-rest)
 
     initial_order, initial_values = _initial_values(model)
-    names = SymbolTable()
-    names.add(model.time, "_t")
-    for i, symbol in enumerate(coefficients):
-        names.add(symbol, f"_p[..., {i}]")
+    names = context.symbol_table()
     functions = [
         function_source(
             "coefficients",
@@ -152,12 +153,10 @@ def template(model: Model, t_grid: Any, *, order: int | None = None, dtype: Any 
     ]
     source = module_source(f"S-MNN template of {model.name}.", functions)
     namespace = compile_module(source, f"{model.name} template")
-    values = model.parameter_values
-    p = None if any(v is None for v in values) else jnp.asarray([float(v) for v in values], dtype)
     return LinearTemplate(
         name=model.name,
         state_names=tuple(s.name for s in model.states),
-        parameter_names=tuple(s.name for s in coefficients),
+        parameter_names=context.parameter_names,
         equations=len(model.equations),
         order=order,
         initial_order=initial_order,
@@ -165,7 +164,7 @@ def template(model: Model, t_grid: Any, *, order: int | None = None, dtype: Any 
         initial_function=namespace["initial"],
         source=source,
         times=jnp.asarray(times, dtype),
-        p=p,
+        p=context.default_parameters(dtype),
     )
 
 

@@ -1,10 +1,10 @@
 """Neural ODEs trained through integrators, kept stable by Jacobian regularization (L_AD, L_FD)."""
 
-from ._checkpoint import load_field, read_field_metadata, save_field
-from ._data import Chunks, Dataset, Uniform, generate
+from ..data import Chunks
+from ._checkpoint import load_network, read_network_metadata, save_network
 from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, evaluate
-from ._fields import MLP, AbstractField, Hybrid
 from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, rollout, trajectory_loss
+from ._networks import MLP, AbstractNetwork, Hybrid
 from ._search import GridSearch, grid_search
 from ._train import HISTORY, Trained, TrainingDiverged, TrainState, train
 
@@ -12,10 +12,9 @@ __all__ = [
     "EXACT_JACOBIAN_LIMIT",
     "HISTORY",
     "MLP",
-    "AbstractField",
+    "AbstractNetwork",
     "AbstractRegularizer",
     "Chunks",
-    "Dataset",
     "Evaluation",
     "GridSearch",
     "Hybrid",
@@ -24,14 +23,12 @@ __all__ = [
     "TrainState",
     "Trained",
     "TrainingDiverged",
-    "Uniform",
     "evaluate",
-    "generate",
     "grid_search",
-    "load_field",
-    "read_field_metadata",
+    "load_network",
+    "read_network_metadata",
     "rollout",
-    "save_field",
+    "save_network",
     "train",
     "trajectory_loss",
 ]

@@ -1,4 +1,4 @@
-"""Files of trained fields and training checkpoints: a JSON header line, then the arrays; written atomically."""
+"""Files of trained networks and training checkpoints: a JSON header line, then the arrays; written atomically."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import jax
 import numpy as np
 
 from ..model import parse
-from ._fields import MLP, AbstractField, Hybrid
+from ._networks import MLP, AbstractNetwork, Hybrid
 
-_MAGIC = "symdyn-field-v1"
+_MAGIC = "symdyn-network-v1"
 
 
 def write_atomically(path: str | os.PathLike, header: dict, tree: Any) -> None:
@@ -45,7 +45,7 @@ def read_tree(path: str | os.PathLike, like: Any) -> Any:
             return eqx.tree_deserialise_leaves(file, like)
         except (RuntimeError, ValueError, EOFError) as error:
             raise ValueError(
-                f"{os.fspath(path)}: the stored arrays do not fit this field or training ({error})"
+                f"{os.fspath(path)}: the stored arrays do not fit this network or training ({error})"
             ) from None
 
 
@@ -56,46 +56,46 @@ def _header(file, path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError):
         header = None
     if not isinstance(header, dict) or header.get("format") != _MAGIC:
-        raise ValueError(f"{os.fspath(path)}: not a symdyn field or checkpoint file")
+        raise ValueError(f"{os.fspath(path)}: not a symdyn network or checkpoint file")
     return header
 
 
-def field_from_config(config: dict) -> AbstractField:
-    """A field of the structure `config` describes (its weights are placeholders until loaded),
-    in the dtype it was saved in: a float32 field reads back as float32 under jax_enable_x64."""
+def network_from_config(config: dict) -> AbstractNetwork:
+    """A network of the structure `config` describes (its weights are placeholders until loaded),
+    in the dtype it was saved in: a float32 network reads back as float32 under jax_enable_x64."""
     key = jax.random.PRNGKey(0)
     options = {"width": config["width"], "depth": config["depth"], "time_dependent": config["time_dependent"]}
     if config["kind"] == "mlp":
-        field = MLP(config["state_names"], **options, key=key)
+        network = MLP(config["state_names"], **options, key=key)
     elif config["kind"] == "hybrid":
-        field = Hybrid(parse(config["model"]), learned=config["learned"], p=config["p"], **options, key=key)
+        network = Hybrid(parse(config["model"]), learned=config["learned"], p=config["p"], **options, key=key)
     else:
-        raise ValueError(f"unknown field kind {config['kind']!r}")
+        raise ValueError(f"unknown network kind {config['kind']!r}")
     if "dtype" not in config:
-        return field
+        return network
     dtype = np.dtype(config["dtype"])
-    return jax.tree.map(lambda leaf: leaf.astype(dtype) if eqx.is_inexact_array(leaf) else leaf, field)
+    return jax.tree.map(lambda leaf: leaf.astype(dtype) if eqx.is_inexact_array(leaf) else leaf, network)
 
 
-def save_field(path: str | os.PathLike, field: AbstractField, **metadata: Any) -> None:
-    """Write a trained field (its structure and weights, and any JSON-ready `metadata`) to `path`.
+def save_network(path: str | os.PathLike, network: AbstractNetwork, **metadata: Any) -> None:
+    """Write a trained network (its structure and weights, and any JSON-ready `metadata`) to `path`.
 
     Example:
-        >>> save_field("field.eqx", result.field, rollout=2)
-        >>> load_field("field.eqx")
+        >>> save_network("network.eqx", result.network, rollout=2)
+        >>> load_network("network.eqx")
     """
-    if not isinstance(field, AbstractField):
-        raise TypeError(f"field must be a symdyn.train field (MLP, Hybrid), not {type(field).__name__}")
-    write_atomically(path, {"kind": "field", "field": field.config, "metadata": metadata}, field)
+    if not isinstance(network, AbstractNetwork):
+        raise TypeError(f"network must be a symdyn.train network (MLP, Hybrid), not {type(network).__name__}")
+    write_atomically(path, {"kind": "network", "network": network.config, "metadata": metadata}, network)
 
 
-def load_field(path: str | os.PathLike) -> AbstractField:
-    """Read a field written by `save_field`, or the best field so far of a training checkpoint
+def load_network(path: str | os.PathLike) -> AbstractNetwork:
+    """Read a network written by `save_network`, or the best network so far of a training checkpoint
     (a checkpoint's arrays begin with it)."""
-    return read_tree(path, field_from_config(read_header(path)["field"]))
+    return read_tree(path, network_from_config(read_header(path)["network"]))
 
 
-def read_field_metadata(path: str | os.PathLike) -> dict:
-    """The metadata stored with a field (`save_field`'s keywords, or a checkpoint's training settings)."""
+def read_network_metadata(path: str | os.PathLike) -> dict:
+    """The metadata stored with a network (`save_network`'s keywords, or a checkpoint's training settings)."""
     header = read_header(path)
     return header.get("metadata", header.get("settings", {}))

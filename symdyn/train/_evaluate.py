@@ -1,4 +1,4 @@
-"""`evaluate`: long rollouts of a trained field against held-out trajectories, and the seed's metrics
+"""`evaluate`: long rollouts of a trained network against held-out trajectories, and the seed's metrics
 (R_e(θ, t), the trajectory loss, ε_θ, J_e, the error of each conserved quantity).
 
 The three errors are mean squared errors per entry (per state, per Jacobian entry), the scale of
@@ -14,12 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import LoweredModel
 from ..model import Model
-from ._data import Dataset
-from ._fields import AbstractField
 from ._losses import directions as probe_directions
+from ._networks import AbstractNetwork
 
 # states above which J_e is estimated (Hutchinson) rather than formed
 EXACT_JACOBIAN_LIMIT = 64
@@ -32,7 +32,7 @@ class Evaluation:
 
     Attributes:
         t: (T,) the rollout's times, at the model step.
-        predicted: (M, T, n) the field's rollouts from the test trajectories' first points.
+        predicted: (M, T, n) the network's rollouts from the test trajectories' first points.
         relative_error: (M, T) R_e(θ, t) = ‖x_θ(t) − x(t)‖ / ‖x(t)‖ per trajectory (inf once a rollout overflows).
         conserved_names: the model's @conserved quantities.
         conserved_error: (M, T, C) |C(x_θ(t)) − C(x(t))| / |C(x(t))| for each.
@@ -103,9 +103,9 @@ class Evaluation:
 
 
 def evaluate(
-    field: AbstractField,
+    network: AbstractNetwork,
     model: Model | LoweredModel,
-    test: Dataset,
+    test: Trajectories,
     *,
     dt: float | None = None,
     method: str | AbstractIntegrator = "rk4",
@@ -114,10 +114,10 @@ def evaluate(
     key: jax.Array | None = None,
     diverged_above: float = 10.0,
 ) -> Evaluation:
-    """Roll `field` out from the first point of each test trajectory over its whole length, and compare.
+    """Roll `network` out from the first point of each test trajectory over its whole length, and compare.
 
     Args:
-        field: the trained field. model: the true dynamics (for ε_θ, J_e and the conserved quantities).
+        network: the trained network. model: the true dynamics (for ε_θ, J_e and the conserved quantities).
         test: held-out trajectories (each is evaluated at its own parameters).
         dt: the model step used in training (default the data's). method: its integrator.
         jacobian: "exact" (form J_{F_θ} by `jax.jacfwd`, J_F from the model, for small states),
@@ -127,22 +127,22 @@ def evaluate(
         diverged_above: the final relative error from which a rollout counts as diverged.
 
     Example:
-        >>> report = evaluate(trained.field, model, test)
+        >>> report = evaluate(trained.network, model, test)
         >>> report.relative_error.shape, report.jacobian_error
     """
     lowered = model.lower() if isinstance(model, Model) else model
     if not isinstance(lowered, LoweredModel):
         raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
-    if tuple(test.state_names) != field.state_names or field.state_names != lowered.state_names:
+    if tuple(test.names) != network.state_names or network.state_names != lowered.state_names:
         raise ValueError(
-            f"states differ: field {field.state_names}, model {lowered.state_names}, test {test.state_names}"
+            f"states differ: network {network.state_names}, model {lowered.state_names}, test {test.names}"
         )
     if jacobian not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"jacobian must be 'auto', 'exact' or 'hutchinson', not {jacobian!r}")
     if not float(diverged_above) > 0:
         raise ValueError(f"diverged_above must be a number > 0, not {diverged_above!r}")
     if jacobian == "auto":
-        jacobian = "exact" if len(field.state_names) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
+        jacobian = "exact" if len(network.state_names) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
     integrator = get(method)
     every = test.every(dt)
     dt = test.dt * every
@@ -153,7 +153,7 @@ def evaluate(
     if p.shape[-1] != len(lowered.parameter_names):
         raise ValueError(f"the test data has parameters {test.parameter_names}; the model {lowered.parameter_names}")
 
-    predicted = np.asarray(_rollouts(field, truth[:, 0], t[0], dt, truth.shape[1] - 1, integrator))
+    predicted = np.asarray(_rollouts(network, truth[:, 0], t[0], dt, truth.shape[1] - 1, integrator))
     truth_np = np.asarray(truth)
     with np.errstate(all="ignore"):
         relative = np.linalg.norm(predicted - truth_np, axis=-1) / np.linalg.norm(truth_np, axis=-1)
@@ -165,7 +165,7 @@ def evaluate(
     times = jnp.broadcast_to(t, truth.shape[:2]).reshape(-1)
     point_p = jnp.repeat(p, truth.shape[1], axis=0)
     key = jax.random.PRNGKey(0) if key is None else key
-    offline, jacobian_error = _field_errors(field, lowered, times, points, point_p, jacobian, directions, key)
+    offline, jacobian_error = _network_errors(network, lowered, times, points, point_p, jacobian, directions, key)
     estimate = "exact" if jacobian == "exact" else f"hutchinson, {directions} directions"
     return Evaluation(
         t=np.asarray(t),
@@ -182,8 +182,8 @@ def evaluate(
 
 
 @eqx.filter_jit
-def _rollouts(field, x0, t0, dt, n_steps, integrator):
-    return jax.vmap(lambda x: integrate(field, x, t0, dt, n_steps, method=integrator, throw=False))(x0)
+def _rollouts(network, x0, t0, dt, n_steps, integrator):
+    return jax.vmap(lambda x: integrate(network, x, t0, dt, n_steps, method=integrator, throw=False))(x0)
 
 
 def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarray:
@@ -196,22 +196,28 @@ def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarra
     return np.where(np.isfinite(error), error, np.inf)
 
 
-def _field_errors(field, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
+def _network_errors(network, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
     """ε_θ and J_e, averaged over the points in batches (the Jacobians of a million points do not fit at once)."""
+    f_errors, j_errors = _point_errors(
+        network, lowered, t, x, p, jax.random.split(key, x.shape[0]), jacobian, directions
+    )
+    return float(jnp.mean(f_errors)), float(jnp.mean(j_errors))
+
+
+@eqx.filter_jit
+def _point_errors(network, lowered, t, x, p, keys, jacobian: str, directions: int):
     n = x.shape[-1]
 
     def point(args):
         t_i, x_i, p_i, k = args
-        f_error = field(t_i, x_i) - lowered.rhs(t_i, x_i, p_i)
+        f_error = network(t_i, x_i) - lowered.rhs(t_i, x_i, p_i)
         if jacobian == "exact":
-            learned = jax.jacfwd(lambda y: field(t_i, y))(x_i)
+            learned = jax.jacfwd(lambda y: network(t_i, y))(x_i)
             j_error = jnp.mean((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
         else:
             v = probe_directions(k, (directions, x_i.shape[-1]), "gaussian", x_i.dtype)
-            _, learned = jax.linearize(lambda y: field(t_i, y), x_i)
+            _, learned = jax.linearize(lambda y: network(t_i, y), x_i)
             j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1)) / n**2
         return jnp.mean(f_error**2), j_error
 
-    keys = jax.random.split(key, x.shape[0])
-    f_errors, j_errors = jax.jit(lambda *a: jax.lax.map(point, a, batch_size=_POINTS_PER_BATCH))(t, x, p, keys)
-    return float(jnp.mean(f_errors)), float(jnp.mean(j_errors))
+    return jax.lax.map(point, (t, x, p, keys), batch_size=_POINTS_PER_BATCH)

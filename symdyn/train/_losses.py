@@ -9,29 +9,34 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Float
 
+from ..data import Chunks
 from ..integrators import AbstractIntegrator, integrate
 from ..lower import LoweredModel
 from ..model import Model
-from ._data import Chunks
-from ._fields import AbstractField
+from ._networks import AbstractNetwork
 
 _DISTRIBUTIONS = ("gaussian", "rademacher")
 
 
-def rollout(field: AbstractField, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+def rollout(
+    network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator
+) -> Float[Array, "K N+1 *state"]:
     """F_θ integrated from each chunk's first point over its N steps: (K, N + 1, n)."""
     n_steps = chunks.states.shape[1] - 1
 
     def one(x0, t0):
-        return integrate(field, x0, t0, dt, n_steps, method=integrator, throw=False)
+        return integrate(network, x0, t0, dt, n_steps, method=integrator, throw=False)
 
     return jax.vmap(one)(chunks.states[:, 0], chunks.t[:, 0])
 
 
-def trajectory_loss(field: AbstractField, chunks: Chunks, dt: float, integrator: AbstractIntegrator) -> jax.Array:
+def trajectory_loss(
+    network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator
+) -> Float[Array, ""]:
     """Seed eq. 2, as a mean: ‖x(t_i) − x̃_θ(t_i)‖² averaged over the chunks' points i = 0..N."""
-    error = rollout(field, chunks, dt, integrator) - chunks.states
+    error = rollout(network, chunks, dt, integrator) - chunks.states
     return jnp.mean(jnp.sum(error**2, axis=-1))
 
 
@@ -41,7 +46,7 @@ class AbstractRegularizer(eqx.Module):
     weight: eqx.AbstractVar[jax.Array]
 
     @abc.abstractmethod
-    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+    def __call__(self, network: AbstractNetwork, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
         """The penalty on a minibatch of chunks (without the weight)."""
 
     @property
@@ -96,7 +101,7 @@ class JacobianAD(AbstractRegularizer):
     def name(self) -> str:
         return "L_AD"
 
-    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+    def __call__(self, network: AbstractNetwork, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
         n = chunks.states.shape[-1]
         x = chunks.states.reshape(-1, n)
         t = chunks.t.reshape(-1)
@@ -104,7 +109,7 @@ class JacobianAD(AbstractRegularizer):
         v = directions(key, (x.shape[0], self.directions, n), self.distribution, x.dtype)
 
         def point(t, x, p, v):
-            _, learned = jax.linearize(lambda y: field(t, y), x)
+            _, learned = jax.linearize(lambda y: network(t, y), x)
             error = jax.vmap(learned)(v) - self.model.jvp(t, x, p, v)
             return jnp.mean(jnp.sum(error**2, axis=-1))
 
@@ -132,11 +137,11 @@ class JacobianFD(AbstractRegularizer):
     def name(self) -> str:
         return "L_FD"
 
-    def __call__(self, field: AbstractField, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
+    def __call__(self, network: AbstractNetwork, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
         x, t = chunks.states, chunks.t
         if x.shape[1] < 3:
             raise ValueError("L_FD needs chunks of at least 2 steps (3 points); use a rollout N >= 2")
-        f = jax.vmap(jax.vmap(field))(t[:, :-1], x[:, :-1])
+        f = jax.vmap(jax.vmap(network))(t[:, :-1], x[:, :-1])
         learned = f[:, 1:] - f[:, :-1]
         true = (x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]) / dt
         step = jnp.sum((x[:, 1:-1] - x[:, :-2]) ** 2, axis=-1)
@@ -151,7 +156,7 @@ def directions(key: jax.Array, shape: tuple[int, ...], distribution: str, dtype:
 
 
 def objective(
-    field: AbstractField,
+    network: AbstractNetwork,
     chunks: Chunks,
     key: jax.Array,
     dt: float,
@@ -159,8 +164,8 @@ def objective(
     regularizer: AbstractRegularizer | None,
 ) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """L_traj + λ·L_reg (seed eq. 4), and the two parts."""
-    trajectory = trajectory_loss(field, chunks, dt, integrator)
+    trajectory = trajectory_loss(network, chunks, dt, integrator)
     if regularizer is None:
         return trajectory, (trajectory, jnp.zeros_like(trajectory))
-    penalty = regularizer(field, chunks, dt, key)
+    penalty = regularizer(network, chunks, dt, key)
     return trajectory + regularizer.weight * penalty, (trajectory, penalty)

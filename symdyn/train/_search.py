@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ._data import Dataset
-from ._fields import AbstractField
+from ..data import Trajectories
 from ._losses import AbstractRegularizer
+from ._networks import AbstractNetwork
 from ._train import Trained, train
 
 
@@ -47,27 +47,27 @@ class GridSearch:
 
 
 def grid_search(
-    field: AbstractField,
-    data: Dataset,
+    network: AbstractNetwork,
+    data: Trajectories,
     regularizer: AbstractRegularizer,
     weights: Sequence[float],
     *,
-    validation: Dataset,
+    validation: Trajectories,
     **options: Any,
 ) -> GridSearch:
-    """Train `field` with `regularizer` at each weight λ, from the same start and key, and keep them all.
+    """Train `network` with `regularizer` at each weight λ, from the same start and key, and keep them all.
 
     Every training shares one compiled epoch (λ is an array, not a constant of the program).
 
     Args:
-        field, data: as for `train`. regularizer: `JacobianAD(...)` or `JacobianFD(...)`;
+        network, data: as for `train`. regularizer: `JacobianAD(...)` or `JacobianFD(...)`;
             its own weight is replaced by each of `weights`.
         validation: the trajectories the choice is made on (required).
         options: the other keywords of `train` (rollout, epochs, key, ...). A `checkpoint`
             path gets the weight appended so the trainings keep separate files.
 
     Example:
-        >>> search = grid_search(field, data, JacobianFD(0.0), [1e-2, 1e-4], validation=val,
+        >>> search = grid_search(network, data, JacobianFD(0.0), [1e-2, 1e-4], validation=val,
         ...                      rollout=2, epochs=100, key=key)
         >>> search.best_weight
     """
@@ -82,7 +82,7 @@ def grid_search(
         path = None if checkpoint is None else f"{checkpoint}.lambda{weight:g}"
         results.append(
             train(
-                field,
+                network,
                 data,
                 regularizer=regularizer.with_weight(weight),
                 validation=validation,

@@ -15,11 +15,11 @@ import numpy as np
 import optax
 
 from .._progress import ProgressBar
+from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get
 from ._checkpoint import read_header, read_tree, write_atomically
-from ._data import Dataset
-from ._fields import AbstractField
 from ._losses import AbstractRegularizer, objective, trajectory_loss
+from ._networks import AbstractNetwork
 
 # history columns, one row per epoch
 HISTORY = ("loss", "trajectory", "penalty", "validation")
@@ -33,10 +33,10 @@ class TrainingDiverged(FloatingPointError):
 
 
 class TrainState(eqx.Module):
-    """Everything a resumed training needs; `best_field` comes first so a checkpoint reads as a field file."""
+    """Everything a resumed training needs; `best_network` comes first so a checkpoint reads as a network file."""
 
-    best_field: AbstractField
-    field: AbstractField
+    best_network: AbstractNetwork
+    network: AbstractNetwork
     opt_state: Any
     epoch: jax.Array
     best_validation: jax.Array
@@ -49,16 +49,16 @@ class Trained:
     """The result of `train`.
 
     Attributes:
-        field: the field at the epoch of lowest validation trajectory loss (the seed's choice),
+        network: the network at the epoch of lowest validation trajectory loss (the seed's choice),
             or the last one without validation data.
-        last_field: the field after the last epoch.
+        last_network: the network after the last epoch.
         history: (epochs, 4) per-epoch means of loss, trajectory loss, penalty, and the
             validation trajectory loss (`symdyn.train.HISTORY` names the columns).
-        best_epoch: the epoch of `field` (1-based). seconds: wall time of this call.
+        best_epoch: the epoch of `network` (1-based). seconds: wall time of this call.
     """
 
-    field: AbstractField
-    last_field: AbstractField
+    network: AbstractNetwork
+    last_network: AbstractNetwork
     history: np.ndarray
     best_epoch: int
     seconds: float
@@ -69,8 +69,8 @@ class Trained:
 
 
 def train(
-    field: AbstractField,
-    data: Dataset,
+    network: AbstractNetwork,
+    data: Trajectories,
     *,
     rollout: int,
     epochs: int,
@@ -78,7 +78,7 @@ def train(
     dt: float | None = None,
     method: str | AbstractIntegrator = "rk4",
     regularizer: AbstractRegularizer | None = None,
-    validation: Dataset | None = None,
+    validation: Trajectories | None = None,
     batch_size: int = 256,
     optimizer: optax.GradientTransformation | None = None,
     checkpoint: str | os.PathLike | None = None,
@@ -86,15 +86,15 @@ def train(
     resume: bool = False,
     progress: bool = True,
 ) -> Trained:
-    """Fit `field` to `data` cut into chunks of `rollout` model steps (seed Section 2.1 and eq. 4).
+    """Fit `network` to `data` cut into chunks of `rollout` model steps (seed Section 2.1 and eq. 4).
 
     Each epoch visits the chunks in a fresh random order, in minibatches, all under one
     compiled `lax.scan`; the validation trajectory loss is taken after every epoch and the
-    best field kept. Epoch k draws its randomness from `fold_in(key, k)`, so a run resumed
+    best network kept. Epoch k draws its randomness from `fold_in(key, k)`, so a run resumed
     from a checkpoint gives the same result as an uninterrupted one.
 
     Args:
-        field: the initial field (`MLP`, `Hybrid`), its states in the data's order.
+        network: the initial network (`MLP`, `Hybrid`), its states in the data's order.
         data: the training trajectories. rollout: N, model steps per chunk.
         epochs: the number of passes. key: PRNG key of the shuffles and of L_AD's directions.
         dt: the model step (default the data's), a multiple of the data's step.
@@ -112,14 +112,14 @@ def train(
         ValueError: mismatched states, bad sizes, or a checkpoint from different settings.
 
     Example:
-        >>> trained = train(MLP(data.state_names, key=k1), data, rollout=2, epochs=100, key=k2,
+        >>> trained = train(MLP(data.names, key=k1), data, rollout=2, epochs=100, key=k2,
         ...                 regularizer=JacobianAD(model, 1e-3), validation=val)
     """
-    if not isinstance(field, AbstractField):
-        raise TypeError(f"field must be a symdyn.train field (MLP, Hybrid), not {type(field).__name__}")
+    if not isinstance(network, AbstractNetwork):
+        raise TypeError(f"network must be a symdyn.train network (MLP, Hybrid), not {type(network).__name__}")
     for name, dataset in (("data", data), ("validation", validation)):
-        if dataset is not None and tuple(dataset.state_names) != field.state_names:
-            raise ValueError(f"{name} has states {dataset.state_names}; the field has {field.state_names}")
+        if dataset is not None and tuple(dataset.names) != network.state_names:
+            raise ValueError(f"{name} has states {dataset.names}; the network has {network.state_names}")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, not {value!r}")
@@ -143,7 +143,7 @@ def train(
         "chunks": int(chunks.states.shape[0]),
     }
 
-    state = _initial_state(field, optimizer, epochs)
+    state = _initial_state(network, optimizer, epochs)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         state = _resume(checkpoint, state, settings)
     started = time.perf_counter()
@@ -156,31 +156,31 @@ def train(
             state = _epoch(state, chunks, held_out, epoch_key, dt, integrator, regularizer, optimizer, batch_size)
             row = np.asarray(state.history[epoch])
             if not np.isfinite(row[:3]).all():
-                where = _keep(checkpoint, last_good, settings, field)
+                where = _keep(checkpoint, last_good, settings, network)
                 raise TrainingDiverged(
                     f"epoch {epoch + 1}: the training loss is {row[0]} (trajectory {row[1]}, penalty {row[2]}); "
                     f"stopped. {where} Try a smaller learning rate or weight, or a longer rollout."
                 )
             last_good = state
-            fields = {"loss": row[0], "traj": row[1]}
+            networks = {"loss": row[0], "traj": row[1]}
             if regularizer is not None:
-                fields["reg"] = row[2]
+                networks["reg"] = row[2]
             if held_out is not None:
-                fields["val"] = row[3]
-            bar.update(1, **fields)
+                networks["val"] = row[3]
+            bar.update(1, **networks)
             if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-                _save(checkpoint, state, settings, field)
+                _save(checkpoint, state, settings, network)
     seconds = time.perf_counter() - started
-    return Trained(state.best_field, state.field, np.asarray(state.history), int(state.best_epoch), seconds)
+    return Trained(state.best_network, state.network, np.asarray(state.history), int(state.best_epoch), seconds)
 
 
-def _initial_state(field: AbstractField, optimizer, epochs: int) -> TrainState:
-    params = eqx.filter(field, eqx.is_inexact_array)
+def _initial_state(network: AbstractNetwork, optimizer, epochs: int) -> TrainState:
+    params = eqx.filter(network, eqx.is_inexact_array)
     real = jnp.result_type(float)
     # strong dtypes throughout, so that the state after an epoch has the types of the first: one compilation
     return TrainState(
-        best_field=field,
-        field=field,
+        best_network=network,
+        network=network,
         opt_state=optimizer.init(params),
         epoch=jnp.zeros((), jnp.int32),
         best_validation=jnp.full((), jnp.inf, real),
@@ -191,7 +191,7 @@ def _initial_state(field: AbstractField, optimizer, epochs: int) -> TrainState:
 
 @eqx.filter_jit
 def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer, batch_size):
-    field_params, static = eqx.partition(state.field, eqx.is_inexact_array)
+    network_params, static = eqx.partition(state.network, eqx.is_inexact_array)
     count = chunks.states.shape[0] // batch_size
     order_key, step_key = jax.random.split(key)
     batches = jax.random.permutation(order_key, chunks.states.shape[0])[: count * batch_size]
@@ -209,24 +209,26 @@ def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer,
         return (eqx.apply_updates(params, updates), opt_state), (value, *parts)
 
     keys = jax.random.split(step_key, count)
-    (field_params, opt_state), losses = jax.lax.scan(step, (field_params, state.opt_state), (batches, keys))
-    field = eqx.combine(field_params, static)
+    (network_params, opt_state), losses = jax.lax.scan(step, (network_params, state.opt_state), (batches, keys))
+    network = eqx.combine(network_params, static)
     means = [jnp.mean(part) for part in losses]
     if held_out is None:
         validation = jnp.asarray(jnp.nan, means[0].dtype)
-        better = jnp.asarray(True)  # without validation data the last field is the result
+        better = jnp.asarray(True)  # without validation data the last network is the result
     else:
-        validation = trajectory_loss(field, held_out, dt, integrator)
+        validation = trajectory_loss(network, held_out, dt, integrator)
         better = validation < state.best_validation
     row = jnp.stack([*means, validation]).astype(state.history.dtype)
     validation = validation.astype(state.best_validation.dtype)
     best_params = jax.tree.map(
-        lambda new, old: jnp.where(better, new, old), field_params, eqx.filter(state.best_field, eqx.is_inexact_array)
+        lambda new, old: jnp.where(better, new, old),
+        network_params,
+        eqx.filter(state.best_network, eqx.is_inexact_array),
     )
-    best_field = eqx.combine(best_params, static)
+    best_network = eqx.combine(best_params, static)
     return TrainState(
-        best_field=best_field,
-        field=field,
+        best_network=best_network,
+        network=network,
         opt_state=opt_state,
         epoch=state.epoch + 1,
         best_validation=jnp.where(better, validation, state.best_validation),
@@ -235,22 +237,22 @@ def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer,
     )
 
 
-def _save(path, state: TrainState, settings: dict, field: AbstractField) -> None:
-    header = {"kind": "checkpoint", "field": field.config, "settings": settings, "epoch": int(state.epoch)}
+def _save(path, state: TrainState, settings: dict, network: AbstractNetwork) -> None:
+    header = {"kind": "checkpoint", "network": network.config, "settings": settings, "epoch": int(state.epoch)}
     write_atomically(path, header, state)
 
 
-def _keep(checkpoint, state: TrainState, settings: dict, field: AbstractField) -> str:
+def _keep(checkpoint, state: TrainState, settings: dict, network: AbstractNetwork) -> str:
     if checkpoint is None:
         return "Pass a checkpoint file to keep the last good state."
-    _save(checkpoint, state, settings, field)
+    _save(checkpoint, state, settings, network)
     return f"The state after epoch {int(state.epoch)} is in {os.fspath(checkpoint)}."
 
 
 def _resume(path, like: TrainState, settings: dict) -> TrainState:
     header = read_header(path)
     if header.get("kind") != "checkpoint":
-        raise ValueError(f"{os.fspath(path)}: a field file, not a training checkpoint")
+        raise ValueError(f"{os.fspath(path)}: a network file, not a training checkpoint")
     stored = header.get("settings", {})
     changed = [
         f"{name} {stored.get(name)!r} -> {value!r}" for name, value in settings.items() if stored.get(name) != value

@@ -1,4 +1,4 @@
-"""Learned vector fields F_θ(t, x) as equinox modules: a plain network, or a model file plus a network."""
+"""Networks F_θ(t, x), the learned vector fields of neural ODEs: a plain MLP, or a model file plus an MLP."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from ..lower import LoweredModel
 from ..model import Model
 
 
-class AbstractField(eqx.Module):
-    """A vector field `field(t, x) -> (n,)` on one state `x` of shape `(n,)`; vmap it for batches.
+class AbstractNetwork(eqx.Module):
+    """A vector field `network(t, x) -> (n,)` on one state `x` of shape `(n,)`; vmap it for batches.
 
-    `state_names` says which state each entry is, so a trained field can be checked
+    `state_names` says which state each entry is, so a trained network can be checked
     against the model and the data it meets.
     """
 
@@ -29,15 +29,15 @@ class AbstractField(eqx.Module):
     @property
     @abc.abstractmethod
     def config(self) -> dict:
-        """What rebuilds the field's structure (JSON-ready), so a checkpoint can be read back alone."""
+        """What rebuilds the network's structure (JSON-ready), so a checkpoint can be read back alone."""
 
     @property
     def dtype(self) -> jnp.dtype:
-        """The floating dtype of the weights (what the field was built or trained in)."""
+        """The floating dtype of the weights (what the network was built or trained in)."""
         return jax.tree.leaves(eqx.filter(self, eqx.is_inexact_array))[0].dtype
 
 
-class MLP(AbstractField):
+class MLP(AbstractNetwork):
     """The network of Yin et al. used by the seed: three linear layers, ReLU, hidden width 200.
 
     Args:
@@ -47,8 +47,8 @@ class MLP(AbstractField):
         key: the PRNG key of the initial weights (uniform ±1/√fan_in, as PyTorch's default).
 
     Example:
-        >>> field = MLP(("x", "v"), key=jax.random.PRNGKey(0))
-        >>> field(0.0, jnp.ones(2)).shape
+        >>> network = MLP(("x", "v"), key=jax.random.PRNGKey(0))
+        >>> network(0.0, jnp.ones(2)).shape
         (2,)
     """
 
@@ -97,12 +97,12 @@ class MLP(AbstractField):
         }
 
 
-class Hybrid(AbstractField):
+class Hybrid(AbstractNetwork):
     """A known part from a model file plus a network that learns the rest: F_θ = F_known + mask · MLP.
 
     Args:
         known: the model of the known part (a `Model`, lowered here at JAX's default float
-            dtype); the field has its states, in order. Its parameters stay fixed at `p`
+            dtype); the network has its states, in order. Its parameters stay fixed at `p`
             (default the model's own).
         learned: the states the network adds to (default all); the others follow the known part exactly.
         width, depth, time_dependent: the network, as in `MLP`.
@@ -110,8 +110,8 @@ class Hybrid(AbstractField):
 
     Example:
         >>> known = symdyn.load("examples/two_body.sdyn")
-        >>> field = Hybrid(known, learned=("vx", "vy"), key=jax.random.PRNGKey(0))
-        >>> field(0.0, jnp.array([0.4, 0.0, 0.0, 2.0])).shape
+        >>> network = Hybrid(known, learned=("vx", "vy"), key=jax.random.PRNGKey(0))
+        >>> network(0.0, jnp.array([0.4, 0.0, 0.0, 2.0])).shape
         (4,)
     """
 

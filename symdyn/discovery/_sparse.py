@@ -8,14 +8,15 @@ from typing import ClassVar
 import jax.numpy as jnp
 import numpy as np
 
+from ..data import Trajectories
 from ._candidates import Candidates
-from ._data import Trajectories, spread
 from ._derivatives import Derivative, FiniteDifference
-from ._regression import SEGMENTS, Fit, thresholded_least_squares
+from ._method import AbstractDiscoveryMethod
+from ._regression import SEGMENTS, Fit, spread, thresholded_least_squares
 
 
 @dataclass(frozen=True)
-class Sparse:
+class Sparse(AbstractDiscoveryMethod):
     """Sparse regression of estimated derivatives on the candidate terms (Brunton et al., 2016).
 
     The residual of sample n and state v is (ẋ_v(t_n) − f_v(t_n, x(t_n); a)) / std(ẋ_v), with
@@ -35,7 +36,7 @@ class Sparse:
     def fit(
         self, candidates: Candidates, data: Trajectories, *, threshold: float, key, progress: bool
     ) -> tuple[Fit, None]:
-        states, slopes = self.derivative(data.values, data.dt)
+        states, slopes = self.derivative(data.states, data.dt)
         count = states.shape[1]
         if states.size < candidates.guesses.size:
             raise ValueError(

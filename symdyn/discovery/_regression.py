@@ -20,6 +20,12 @@ _MAX_NEWTON = 50
 SEGMENTS = 10  # contiguous stretches of the data behind the standard errors
 
 
+def spread(values: np.ndarray) -> np.ndarray:
+    """Per-state standard deviations of (..., V) values over everything but the last axis, never 0."""
+    scale = values.reshape(-1, values.shape[-1]).std(axis=0)
+    return np.where(scale > 0, scale, 1.0)
+
+
 @dataclass(frozen=True)
 class Fit:
     """Coefficients, which survived the threshold, their standard errors and the residual."""

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..data import Trajectories
 from ..model import Equation, InitialValue, Model, Parameter, parse
 from ._candidates import Candidates
-from ._data import Trajectories
 from ._regression import Fit
 
 
@@ -96,7 +96,7 @@ def found_model(candidates: Candidates, fit: Fit, data: Trajectories, *, inline:
     replace = lambda items: tuple(
         dataclasses.replace(i, **{f: getattr(i, f).xreplace(substitute) for f in _expression_fields(i)}) for i in items
     )
-    first = data.values[0, 0]
+    first = data.states[0, 0]
     initial = tuple(
         InitialValue(template.jet(symbol).source_form(), sp.Float(float(f"{value:.{digits}g}")))
         for symbol, value in zip(template.state_vector, first)

@@ -10,15 +10,16 @@ from typing import Any
 import jax
 import numpy as np
 
+from ..data import Trajectories
 from ..model import Model, load
 from ._candidates import candidates as make_candidates
-from ._data import trajectories
 from ._library import PolynomialLibrary
+from ._method import AbstractDiscoveryMethod
 from ._result import Discovery, found_model
 from ._smnn import SMNN
 from ._sparse import Sparse
 
-METHODS = {"smnn": SMNN, "sparse": Sparse}
+METHODS = {method.name: method for method in (SMNN, Sparse)}
 LIBRARY_THRESHOLD = 0.1
 
 
@@ -26,7 +27,7 @@ def discover(
     template: Model | str | os.PathLike | PolynomialLibrary,
     data: Any,
     *,
-    method: str | SMNN | Sparse = "smnn",
+    method: str | AbstractDiscoveryMethod = "smnn",
     threshold: float | None = None,
     key: jax.Array | None = None,
     progress: bool = True,
@@ -67,18 +68,18 @@ def discover(
                 f"method must be one of {', '.join(map(repr, METHODS))} or an SMNN/Sparse instance, not {method!r}"
             )
         method = METHODS[method]()
-    elif not isinstance(method, (SMNN, Sparse)):
+    elif not isinstance(method, AbstractDiscoveryMethod):
         raise TypeError(f"method must be 'smnn', 'sparse', SMNN(...) or Sparse(...), not {type(method).__name__}")
     is_library = isinstance(template, PolynomialLibrary)
     if is_library:
-        data = trajectories(data)
+        data = Trajectories.load(data)
         template = template.template(data.names)
     elif isinstance(template, (str, os.PathLike)):
         template = load(template)
     elif not isinstance(template, Model):
         raise TypeError(f"template must be a Model, a model file or a PolynomialLibrary, not {type(template).__name__}")
     fitted = make_candidates(template)
-    data = trajectories(data, fitted.state_names)
+    data = Trajectories.load(data, fitted.state_names)
     threshold = (LIBRARY_THRESHOLD if is_library else 0.0) if threshold is None else float(threshold)
     if threshold < 0:
         raise ValueError(f"threshold must be non-negative, not {threshold}")

@@ -22,17 +22,18 @@ import numpy as np
 import optax
 
 from .._progress import ProgressBar
+from ..data import Trajectories
 from ..smnn import solve
 from ._candidates import Candidates
-from ._data import Trajectories, spread
 from ._derivatives import SavitzkyGolay
-from ._regression import SEGMENTS, Fit, thresholded_least_squares
+from ._method import AbstractDiscoveryMethod, History
+from ._regression import SEGMENTS, Fit, spread, thresholded_least_squares
 
 _BLOCK = 25  # Adam steps per compiled call: the progress bar and the NaN check run between blocks
 
 
 @dataclass(frozen=True)
-class SMNN:
+class SMNN(AbstractDiscoveryMethod):
     """Fit unknowns through S-MNN solves of chunks of the data (seed 004's Lorenz discovery).
 
     Args:
@@ -139,14 +140,6 @@ class SMNN:
 
 
 @dataclass(frozen=True)
-class History:
-    """The loss at each Adam step and the wall time of a step (compilation excluded)."""
-
-    losses: np.ndarray
-    seconds_per_step: float
-
-
-@dataclass(frozen=True)
 class _Chunks:
     """The data as chunks of length T and the S-MNN predictions of them."""
 
@@ -167,7 +160,7 @@ class _Chunks:
 
     @classmethod
     def build(cls, method: SMNN, candidates: Candidates, data: Trajectories) -> _Chunks:
-        values, terms_on, t = data.values, data.values, data.t
+        values, terms_on, t = data.states, data.states, data.t
         if method.smoother is not None:
             terms_on, _ = method.smoother(values, data.dt)
             margin = method.smoother.margin

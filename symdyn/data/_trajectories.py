@@ -1,0 +1,326 @@
+"""`Trajectories`: the one container of trajectory data, ODE states and PDE fields alike, and its files.
+
+Every command reads and writes trajectories through this class: `simulate` writes them,
+`train`, `evaluate`, `discover` and `audit` read them. A file is `.npz` (written
+atomically) or `.csv` (read only).
+
+The `.npz` layout: `t` (T,); one array per state or field, named by it, (M, T, *grid), or
+(T, *grid) for a single trajectory; one array per @observed and @conserved quantity in the
+same way; `state_names`, `observed_names`, `parameter_names`, `parameters` (M, P) or (P,);
+for fields `coordinate_names` and one `grid_<name>` per coordinate; `model`, the text of the
+model that made the data. A `.npz` or `.csv` of other origin needs only `t` and one array
+(or column) per state.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ._npz import save_npz_atomically
+
+_UNIFORM_TOLERANCE = 1e-5  # relative; text files round their times
+_METADATA = ("t", "state_names", "observed_names", "parameter_names", "parameters", "coordinate_names", "model")
+
+
+class Chunks(NamedTuple):
+    """Pieces of trajectories: `t` (K, N + 1) and `states` (K, N + 1, *state), N model steps each;
+    `p` (K, P) the parameters of the trajectory each comes from."""
+
+    t: Float[Array, "K N+1"]
+    states: Float[Array, "K N+1 *state"]
+    p: Float[Array, "K P"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Trajectories:
+    """M trajectories of the same states on one uniform time grid, with the parameters that produced each.
+
+    Attributes:
+        t: (T,) increasing, uniformly spaced times.
+        states: (M, T, *state): for an ODE a state is (n,), entries named by `names`; for a PDE it
+            is (n_fields, *grid), fields named by `names` on the coordinates `grid`.
+        names: the states (or fields), in the order of the state's first axis.
+        parameters: (M, P), in `parameter_names` order.
+        grid: one coordinate array per spatial dimension (empty for an ODE); `coordinate_names` names them.
+        observed: each @observed or @conserved quantity by name, (M, T, ...).
+        model: the text of the model that made the data ("" for data from elsewhere).
+        origin: where the data came from (a file name), for messages.
+
+    Example:
+        >>> data = Trajectories.load("lorenz.npz")
+        >>> data.states.shape, data.names
+        ((1, 4001, 3), ('x', 'y', 'z'))
+    """
+
+    t: np.ndarray
+    states: np.ndarray
+    names: tuple[str, ...]
+    parameters: np.ndarray
+    parameter_names: tuple[str, ...] = ()
+    grid: tuple[np.ndarray, ...] = ()
+    coordinate_names: tuple[str, ...] = ()
+    observed: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    model: str = ""
+    origin: str = "data"
+
+    def __post_init__(self):
+        shape = np.shape(self.states)
+        state = (len(self.names), *(len(axis) for axis in self.grid))
+        if len(shape) != 2 + len(state) or shape[2:] != state:
+            raise ValueError(f"{self.origin}: states have shape {shape}; expected (M, T, {', '.join(map(str, state))})")
+        if np.shape(self.t) != shape[1:2]:
+            raise ValueError(f"{self.origin}: t has shape {np.shape(self.t)}; the states have {shape[1]} time points")
+        if np.shape(self.parameters) != (shape[0], len(self.parameter_names)):
+            raise ValueError(
+                f"{self.origin}: parameters have shape {np.shape(self.parameters)}; "
+                f"expected ({shape[0]}, {len(self.parameter_names)})"
+            )
+        if len(self.coordinate_names) != len(self.grid):
+            raise ValueError(f"{self.origin}: {len(self.grid)} grid axes but coordinates {self.coordinate_names}")
+        _check_times(np.asarray(self.t), self.origin)
+
+    # --- what the data is
+    def __len__(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def dt(self) -> float:
+        return float(self.t[1] - self.t[0])
+
+    @property
+    def state_shape(self) -> tuple[int, ...]:
+        return self.states.shape[2:]
+
+    @property
+    def model_name(self) -> str:
+        """The name of the model that made the data ("" when unknown)."""
+        found = re.search(r"^\s*model\s+(\S+)", self.model, re.MULTILINE)
+        return found[1] if found else ""
+
+    def select(self, names: Sequence[str]) -> Trajectories:
+        """The same data restricted to (and ordered as) the states `names`, with a clear error for a missing one."""
+        columns = []
+        for name in names:
+            if name not in self.names:
+                raise ValueError(_missing(name, self.names, self.origin))
+            columns.append(self.names.index(name))
+        return dataclasses.replace(self, states=self.states[:, :, columns], names=tuple(names))
+
+    def every(self, dt: float | None) -> int:
+        """How many data steps make one model step of `dt` (which must be a multiple of the data's step)."""
+        if dt is None:
+            return 1
+        ratio = dt / self.dt
+        if not (dt > 0 and abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 1):
+            raise ValueError(f"the model step dt = {dt} must be a positive multiple of the data's step {self.dt:g}")
+        return round(ratio)
+
+    def chunks(self, n_steps: int, *, dt: float | None = None, dtype: Any = None) -> Chunks:
+        """Non-overlapping pieces of `n_steps` model steps (n_steps + 1 points) of every trajectory.
+
+        Args:
+            n_steps: the rollout N. dt: the model step (default the data's), a multiple of the data's.
+            dtype: of the arrays (default JAX's default float).
+        """
+        if not isinstance(n_steps, int) or isinstance(n_steps, bool) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive int, not {n_steps!r}")
+        every = self.every(dt)
+        states, t = self.states[:, ::every], self.t[::every]
+        length = n_steps + 1
+        per_trajectory = states.shape[1] // length
+        if per_trajectory == 0:
+            raise ValueError(
+                f"a trajectory has {states.shape[1]} points at this step; a chunk of {n_steps} steps needs {length}"
+            )
+        pieces = states[:, : per_trajectory * length].reshape(len(self), per_trajectory, length, *self.state_shape)
+        p = np.repeat(self.parameters[:, None], per_trajectory, axis=1)
+        dtype = dtype or jnp.result_type(float)
+        times = np.broadcast_to(t[: per_trajectory * length].reshape(per_trajectory, length), pieces.shape[:3])
+        return Chunks(
+            jnp.asarray(times.reshape(-1, length), dtype),
+            jnp.asarray(pieces.reshape(-1, length, *self.state_shape), dtype),
+            jnp.asarray(p.reshape(len(self) * per_trajectory, p.shape[-1]), dtype),
+        )
+
+    # --- files
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the `.npz` atomically (a reader never sees half a file).
+
+        Raises:
+            ValueError: the path does not end in `.npz`, or a state is named like one of the file's own arrays.
+        """
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            raise ValueError(f"{path}: trajectories are written as .npz; name the file so")
+        single = len(self) == 1
+        arrays = {name: self.states[:, :, i] for i, name in enumerate(self.names)} | dict(self.observed)
+        grid = {f"grid_{name}": axis for name, axis in zip(self.coordinate_names, self.grid)}
+        clash = sorted(set(arrays) & (set(_METADATA) | set(grid)))
+        if clash:
+            raise ValueError(f"the model names {', '.join(clash)}, which the data file uses for its own arrays")
+        save_npz_atomically(
+            path,
+            t=self.t,
+            state_names=np.array(self.names, dtype=str),
+            observed_names=np.array(tuple(self.observed), dtype=str),
+            parameter_names=np.array(self.parameter_names, dtype=str),
+            parameters=self.parameters[0] if single else self.parameters,
+            coordinate_names=np.array(self.coordinate_names, dtype=str),
+            model=np.array(self.model),
+            **grid,
+            **{name: value[0] if single else value for name, value in arrays.items()},
+        )
+
+    @classmethod
+    def load(cls, source: Any, names: Sequence[str] | None = None) -> Trajectories:
+        """Read and check trajectories.
+
+        Args:
+            source: a `.npz` file (as `symdyn simulate` writes it, or any with an array `t` and one
+                array per state, (T,) or (M, T)), a `.csv` file with a header row naming `t` and the
+                states, a mapping of such arrays, or `Trajectories`.
+            names: the states to take, in this order (a model's states); by default the file's
+                own (`state_names`), else every numeric array but `t`.
+
+        Raises:
+            ValueError: a missing or misnamed state (with the closest name), no `t`, times that
+                are not increasing or not uniform, NaN or infinite values, mismatched shapes.
+        """
+        if isinstance(source, Trajectories):
+            return source if names is None else source.select(names)
+        origin = "data"
+        if isinstance(source, (str, os.PathLike)):
+            origin = os.fspath(source)
+            source = _read_file(origin)
+        if not isinstance(source, Mapping):
+            raise TypeError(
+                f"trajectories come from a file name, a mapping of arrays or Trajectories, not {type(source).__name__}"
+            )
+        return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, origin)
+
+
+def _strings(arrays: Mapping[str, np.ndarray], key: str) -> tuple[str, ...]:
+    return tuple(str(s) for s in np.atleast_1d(arrays[key])) if key in arrays else ()
+
+
+def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, origin: str) -> Trajectories:
+    if "t" not in arrays:
+        layout = "a .npz needs an array `t`; a .csv a header row `t,x,y,...`"
+        raise ValueError(f"{origin} has no time array 't' (it has {', '.join(map(repr, arrays))}); {layout}")
+    t = _check_times(np.asarray(arrays["t"], dtype=np.float64), origin)
+    own = _strings(arrays, "state_names")
+    coordinates = _strings(arrays, "coordinate_names")
+    grid = tuple(np.asarray(arrays[f"grid_{c}"], dtype=np.float64) for c in coordinates)
+    if names is None:
+        skip = set(_METADATA) | {f"grid_{c}" for c in coordinates} | set(_strings(arrays, "observed_names"))
+        names = own or [k for k, v in arrays.items() if k not in skip and np.issubdtype(v.dtype, np.number)]
+    columns = [_state(arrays, name, t, grid, origin) for name in names]
+    if not columns:
+        raise ValueError(f"{origin} holds no state arrays besides 't'")
+    counts = {c.shape[0] for c in columns}
+    if len(counts) > 1:
+        shapes = ", ".join(f"{n}: {c.shape}" for n, c in zip(names, columns))
+        raise ValueError(f"{origin}: the states hold different numbers of trajectories ({shapes})")
+    states = np.stack(columns, axis=2)
+    parameter_names = _strings(arrays, "parameter_names")
+    parameters = np.zeros((states.shape[0], len(parameter_names)))
+    if parameter_names:  # (P,) for one trajectory, (M, P) for several
+        parameters[:] = np.asarray(arrays["parameters"], dtype=np.float64).reshape(-1, len(parameter_names))
+    single = np.ndim(arrays[names[0]]) == 1 + len(grid)  # written without the trajectory axis
+    observed = {
+        name: np.asarray(arrays[name])[None] if single else np.asarray(arrays[name])
+        for name in _strings(arrays, "observed_names")
+        if name in arrays
+    }
+    model = str(arrays["model"]) if "model" in arrays else ""
+    return Trajectories(
+        t, states, tuple(names), parameters, parameter_names, grid, coordinates, observed, model, origin
+    )
+
+
+def _state(arrays, name: str, t: np.ndarray, grid: tuple, origin: str) -> np.ndarray:
+    """One state's (M, T, *grid) values, checked."""
+    if name not in arrays:
+        raise ValueError(_missing(name, [k for k in arrays if k not in _METADATA], origin))
+    value = np.asarray(arrays[name], dtype=np.float64)
+    point = tuple(len(axis) for axis in grid)
+    if value.shape == (t.size, *point):
+        value = value[None]
+    if value.ndim != 2 + len(point) or value.shape[1:] != (t.size, *point):
+        expected = ", ".join(map(str, (t.size, *point)))
+        raise ValueError(f"{origin}: state {name!r} has shape {value.shape}; expected ({expected}) or (M, {expected})")
+    bad = ~np.isfinite(value)
+    if bad.any():
+        m, n = np.argwhere(bad)[0][:2]
+        where = f"trajectory {m}, " if value.shape[0] > 1 else ""
+        raise ValueError(
+            f"{origin}: state {name!r} is {value[bad][0]} at {where}t = {t[n]:g} (index {n}); "
+            "remove or interpolate the missing samples first"
+        )
+    return value
+
+
+def _missing(name: str, available: Sequence[str], origin: str) -> str:
+    same_case = [a for a in available if a.casefold() == name.casefold()]
+    close = same_case or difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{origin} has no state {name!r} (it has {', '.join(map(repr, available)) or 'nothing'}){hint}"
+
+
+def _check_times(t: np.ndarray, origin: str) -> np.ndarray:
+    if t.ndim != 1 or t.size < 2:
+        raise ValueError(f"{origin}: 't' must be one array of at least 2 times, not shape {t.shape}")
+    if not np.isfinite(t).all():
+        raise ValueError(f"{origin}: 't' holds NaN or infinite values (first at index {np.argmin(np.isfinite(t))})")
+    steps = np.diff(t)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0))
+        raise ValueError(f"{origin}: 't' must increase, but t[{i + 1}] = {t[i + 1]:g} follows t[{i}] = {t[i]:g}")
+    dt = (t[-1] - t[0]) / (t.size - 1)
+    off = np.abs(steps - dt) > _UNIFORM_TOLERANCE * dt
+    if off.any():
+        i = int(np.argmax(off))
+        raise ValueError(
+            f"{origin}: 't' is not uniformly spaced: the step at index {i} is {steps[i]:g}, the mean "
+            f"step {dt:g}; resample the data onto a uniform grid"
+        )
+    return t
+
+
+def _read_file(path: str) -> dict[str, np.ndarray]:
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    if path.endswith(".csv"):
+        return _read_csv(path)
+    raise ValueError(f"{path}: trajectory files are .npz or .csv")
+
+
+def _read_csv(path: str) -> dict[str, np.ndarray]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(row for row in handle if row.strip() and not row.lstrip().startswith("#")))
+    if len(rows) < 2:
+        raise ValueError(f"{path}: a CSV file needs a header row and data rows")
+    header = [h.strip() for h in rows[0]]
+    values = np.empty((len(rows) - 1, len(header)))
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, data row {line - 1}: {len(row)} values under a header of {len(header)} names")
+        for j, cell in enumerate(row):
+            try:
+                values[line - 2, j] = float(cell)
+            except ValueError:
+                raise ValueError(
+                    f"{path}, data row {line - 1}, column {header[j]!r}: {cell.strip()!r} is not a number"
+                ) from None
+    return {name: values[:, j] for j, name in enumerate(header)}

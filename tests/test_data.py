@@ -1,0 +1,189 @@
+"""The one trajectory container: its files (npz written atomically, npz and CSV read), checks, chunks, generation."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from conftest import EXAMPLES, tolerance
+
+import symdyn
+from symdyn.cli import main
+from symdyn.data import ModelInitial, SumOfSines, Trajectories, Uniform, generate
+from symdyn.integrators import integrate
+
+LORENZ = symdyn.load(EXAMPLES / "lorenz.sdyn")
+TWO_BODY = symdyn.load(EXAMPLES / "two_body.sdyn")
+KS = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn")
+
+
+def small_ks(points: int = 32) -> symdyn.Model:
+    return symdyn.parse(str(KS).replace("points = 256", f"points = {points}"))
+
+
+# --- files
+def test_ode_trajectories_round_trip_and_a_single_one_is_saved_without_its_batch_axis(tmp_path):
+    data = generate(LORENZ, duration=0.5, dt=0.1, key=jax.random.PRNGKey(0))
+    data.save(tmp_path / "one.npz")
+    raw = np.load(tmp_path / "one.npz")
+    assert raw["x"].shape == raw["t"].shape == (6,) and list(raw["state_names"]) == ["x", "y", "z"]
+    assert str(raw["model"]) == str(LORENZ)
+    back = Trajectories.load(tmp_path / "one.npz")
+    np.testing.assert_array_equal(back.states, data.states)
+    assert back.names == ("x", "y", "z") and back.parameter_names == ("σ", "ρ", "β")
+    np.testing.assert_allclose(back.parameters, [[10.0, 28.0, 8 / 3]])
+    assert back.model_name == "Lorenz" and symdyn.parse(back.model) == LORENZ
+    many = generate(
+        TWO_BODY, parameters={"e": Uniform(0.5, 0.7)}, samples=3, duration=0.1, dt=0.05, key=jax.random.PRNGKey(1)
+    )
+    many.save(tmp_path / "many.npz")
+    again = Trajectories.load(tmp_path / "many.npz")
+    np.testing.assert_array_equal(again.states, many.states)
+    np.testing.assert_array_equal(again.parameters, many.parameters)
+    np.testing.assert_array_equal(again.observed["H"], many.observed["H"])  # the two-body energy, (3, 3)
+    assert again.observed["H"].shape == (3, 3)
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_field_trajectories_round_trip_with_their_grid(tmp_path):
+    data = generate(small_ks(), initial=SumOfSines(), samples=2, duration=0.4, dt=0.2, key=jax.random.PRNGKey(0))
+    assert data.states.shape == (2, 3, 1, 32) and data.coordinate_names == ("x",)
+    data.save(tmp_path / "ks.npz")
+    raw = np.load(tmp_path / "ks.npz")
+    assert raw["u"].shape == (2, 3, 32) and raw["grid_x"].shape == (32,) and raw["mass"].shape == (2, 3)
+    back = Trajectories.load(tmp_path / "ks.npz")
+    np.testing.assert_array_equal(back.states, data.states)
+    np.testing.assert_array_equal(back.grid[0], np.arange(32) * 2.0)
+    np.testing.assert_allclose(back.observed["mass"], 0.0, atol=tolerance(1e-12, 1e-5))  # sines have no mean
+
+
+def test_simulate_npz_and_csv_agree(tmp_path):
+    npz, csv = tmp_path / "lorenz.npz", tmp_path / "lorenz.csv"
+    assert main(["simulate", str(EXAMPLES / "lorenz.sdyn"), "--t-end", "1", "--dt", "0.01", "-o", str(npz)]) == 0
+    from_npz = Trajectories.load(npz)
+    assert from_npz.names == ("x", "y", "z") and from_npz.states.shape == (1, 101, 3)
+    table = np.column_stack([from_npz.t, from_npz.states[0]])
+    np.savetxt(csv, table, delimiter=",", header="t,x,y,z", comments="", fmt="%.17g")
+    from_csv = Trajectories.load(csv, ["z", "x"])
+    np.testing.assert_array_equal(from_csv.states[0], from_npz.states[0][:, [2, 0]])
+    assert from_csv.dt == pytest.approx(0.01)
+
+
+def test_several_trajectories_on_one_grid_from_plain_arrays():
+    t = np.linspace(0, 1, 11)
+    data = Trajectories.load({"t": t, "x": np.ones((4, 11)), "y": np.zeros((4, 11))})
+    assert data.states.shape == (4, 11, 2) and data.parameters.shape == (4, 0) and data.model == ""
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"t": [0, 1, 2], "x": [1, 2, 3]}, "data has no state 'y' (it has 'x')"),
+        (
+            {"t": [0, 1, 2], "x": [1, 2, 3], "yy": [1, 2, 3]},
+            "data has no state 'y' (it has 'x', 'yy'); did you mean 'yy'?",
+        ),
+        ({"x": [1, 2, 3], "y": [1, 2, 3]}, "data has no time array 't'"),
+        ({"t": [0, 2, 1], "x": [1, 2, 3], "y": [1, 2, 3]}, "'t' must increase, but t[2] = 1 follows t[1] = 2"),
+        ({"t": [0, 1, 3, 4], "x": [1, 2, 3, 4], "y": [1, 2, 3, 4]}, "'t' is not uniformly spaced"),
+        ({"t": [0, 1, 2], "x": [1, np.nan, 3], "y": [1, 2, 3]}, "state 'x' is nan at t = 1 (index 1)"),
+        ({"t": [0, 1, 2], "x": [1, 2], "y": [1, 2, 3]}, "state 'x' has shape (2,); expected (3) or (M, 3)"),
+    ],
+)
+def test_bad_data_gets_a_message_that_names_the_fault(arrays, message):
+    with pytest.raises(ValueError) as error:
+        Trajectories.load({k: np.asarray(v, dtype=float) for k, v in arrays.items()}, ["x", "y"])
+    assert message in str(error.value)
+
+
+def test_csv_with_a_bad_cell_names_row_and_column(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("t,x\n0,1\n0.1,oops\n")
+    with pytest.raises(ValueError, match=r"data row 2, column 'x': 'oops' is not a number"):
+        Trajectories.load(path)
+
+
+def test_only_npz_is_written(tmp_path):
+    data = generate(LORENZ, duration=0.2, dt=0.1, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="x.png: trajectories are written as .npz"):
+        data.save(tmp_path / "x.png")
+    assert not list(tmp_path.iterdir())
+
+
+# --- chunks
+def test_chunks_are_non_overlapping_pieces_at_the_model_step():
+    data = generate(
+        TWO_BODY, parameters={"e": Uniform(0.5, 0.7)}, samples=3, duration=0.6, dt=0.01, key=jax.random.PRNGKey(1)
+    )
+    chunks = data.chunks(2, dt=0.02)
+    per = 31 // 3  # 61 points at 0.01 -> 31 at 0.02 -> 10 chunks of 3
+    assert chunks.states.shape == (3 * per, 3, 4) and chunks.p.shape == (3 * per, 1)
+    np.testing.assert_allclose(chunks.states[1], data.states[0, 6:12:2], rtol=tolerance(1e-15, 1e-7))
+    np.testing.assert_allclose(chunks.t[1], [0.06, 0.08, 0.10], rtol=tolerance(1e-12, 1e-6))
+    with pytest.raises(ValueError, match="multiple of the data's step 0.01"):
+        data.chunks(2, dt=0.015)
+    with pytest.raises(ValueError, match="n_steps must be a positive int"):
+        data.chunks(0)
+
+
+def test_fields_chunk_with_their_grid():
+    data = generate(small_ks(16), initial=SumOfSines(), samples=2, duration=1.0, dt=0.2, key=jax.random.PRNGKey(0))
+    chunks = data.chunks(2)
+    assert chunks.states.shape == (4, 3, 1, 16)  # 6 points -> 2 chunks of 3 per trajectory
+    np.testing.assert_array_equal(chunks.states[3], np.asarray(data.states[1, 3:6], chunks.states.dtype))
+
+
+# --- generation
+def test_generate_draws_parameters_and_starts_from_the_models_initial_values():
+    """The seed's two-body data: e ~ U(0.5, 0.7), x(0) = (1 − e, 0, 0, √((1 + e)/(1 − e))), RK4 at dt."""
+    data = generate(
+        TWO_BODY, parameters={"e": Uniform(0.5, 0.7)}, samples=3, duration=0.6, dt=0.01, key=jax.random.PRNGKey(1)
+    )
+    e = data.parameters[:, 0]
+    assert np.all((e >= 0.5) & (e <= 0.7))
+    np.testing.assert_allclose(
+        data.states[:, 0],
+        np.stack([1 - e, 0 * e, 0 * e, np.sqrt((1 + e) / (1 - e))], axis=-1),
+        rtol=tolerance(1e-14, 1e-6),
+    )
+    step = np.asarray(integrate(TWO_BODY.lower(), data.states[0, 0], 0.0, 0.01, 60, p=data.parameters[0]))
+    np.testing.assert_allclose(data.states[0], step, rtol=tolerance(1e-12, 1e-5))
+
+
+def test_substeps_warmup_and_t0_by_value():
+    """dt/substeps steps with every substeps-th saved; warm-up steps integrated and dropped; time from t0."""
+    base = generate(LORENZ, duration=0.3, dt=0.01, t0=1.0, key=jax.random.PRNGKey(0))
+    fine = generate(LORENZ, duration=0.3, dt=0.03, substeps=3, t0=1.0, key=jax.random.PRNGKey(0))
+    np.testing.assert_allclose(fine.states[0], base.states[0, ::3], rtol=tolerance(1e-12, 1e-5))
+    np.testing.assert_allclose(fine.t, [1.0, 1.03, 1.06, 1.09, 1.12, 1.15, 1.18, 1.21, 1.24, 1.27, 1.3])
+    warm = generate(LORENZ, duration=0.24, dt=0.03, substeps=3, warmup=2, t0=1.0, key=jax.random.PRNGKey(0))
+    np.testing.assert_allclose(warm.t[0], 1.06)
+    np.testing.assert_allclose(warm.states[0], base.states[0, 6::3], rtol=tolerance(1e-12, 1e-5))
+
+
+def test_initial_values_by_name_and_their_errors():
+    data = generate(LORENZ, duration=0.1, dt=0.1, key=jax.random.PRNGKey(0), initial=ModelInitial({"z": 2.0}))
+    np.testing.assert_allclose(data.states[0, 0], [1.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="initial values for w, not a state of Lorenz"):
+        generate(LORENZ, duration=0.1, dt=0.1, key=jax.random.PRNGKey(0), initial=ModelInitial({"w": 2.0}))
+    with pytest.raises(ValueError, match="SumOfSines draws fields on a grid; Lorenz is an ODE"):
+        generate(LORENZ, duration=0.1, dt=0.1, key=jax.random.PRNGKey(0), initial=SumOfSines())
+
+
+def test_a_duration_that_is_not_a_whole_number_of_steps_is_refused():
+    with pytest.raises(
+        ValueError, match=r"duration 1 is not a whole number of steps dt = 0.3; take duration 0.9 or 1.2"
+    ):
+        generate(LORENZ, duration=1.0, dt=0.3, key=jax.random.PRNGKey(0))
+
+
+def test_a_trajectory_that_blows_up_says_when():
+    blow_up = symdyn.parse("model B\n    @variables x(t) = 1\n    D(x) ~ x^2\nend\n")
+    with pytest.raises(FloatingPointError, match=r"B: the solution is not finite from t = 1\.0\d"):
+        generate(blow_up, duration=3.0, dt=0.01, key=jax.random.PRNGKey(0))
+
+
+def test_observed_quantities_follow_the_trajectory():
+    """The RC circuit's @observed closed form along its own trajectory, saved with the data."""
+    data = generate(symdyn.load(EXAMPLES / "rc_circuit.sdyn"), duration=1.0, dt=0.01, key=jax.random.PRNGKey(0))
+    np.testing.assert_allclose(data.states[0, :, 0], data.observed["exact"][0], rtol=tolerance(1e-10, 1e-5))
