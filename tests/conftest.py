@@ -5,7 +5,7 @@ are compared at their full accuracy) and with `--x64 off`, the configuration use
 (float32 by default). Tests marked `float64` check double-precision numerics and run in
 float64 in both tiers; every other test runs at the tier's precision. Each test starts
 from the tier's setting, whatever an earlier test (a CLI command that switches to float64)
-changed.
+changed. JAX's dtype promotion is strict.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     jax.config.update("jax_enable_x64", config.getoption("--x64") == "on")
+    # as diffrax's tests do: a float32 model that silently computes in float64 (or mixes in a weak int
+    # where a float belongs) fails instead of passing at the wrong precision
+    jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 
 @pytest.fixture(autouse=True)

@@ -96,7 +96,7 @@ def test_simulate_writes_trajectory_and_plot(tmp_path, capsys):
     np.testing.assert_allclose(data["parameters"], [10.0, 14.0, 8 / 3])
     assert list(data["parameter_names"]) == ["σ", "ρ", "β"]
     assert png.stat().st_size > 10_000
-    assert "200 rk4 steps" in capsys.readouterr().out
+    assert "Lorenz: 1×201×3 (rk4, dt = 0.01) to t = 2 in" in capsys.readouterr().out
 
 
 def test_simulate_starts_at_t0(tmp_path):
@@ -220,3 +220,30 @@ def test_stability_of_a_pde_step_from_its_model(tmp_path, capsys):
     assert "KuramotoSivashinsky, etdrk4 at dt = 0.2: stable for the linear part" in out
     assert png.stat().st_size > 20_000
     assert main(["stability", "etdrk4", "--model", model, "--dt", "0.2"]) == 0
+
+
+def test_simulate_ends_exactly_at_t_end_or_says_which_t_end_it_can(tmp_path, capsys):
+    """--t-end 1 --dt 0.3 is refused with the two ends it can reach (it used to stop at 0.9 without a word)."""
+    out = str(tmp_path / "x.npz")
+    assert main(["simulate", LORENZ_FILE, "--t-end", "1", "--dt", "0.3", "-o", out]) == 2
+    assert (
+        "--t-end 1 is not a whole number of steps --dt 0.3 from --t0 0: take --t-end 0.9 or 1.2"
+        in capsys.readouterr().err
+    )
+
+
+def test_simulate_writes_npz_only_and_says_so(tmp_path, capsys):
+    """-o x.png used to write x.png.npz and report x.png."""
+    assert main(["simulate", LORENZ_FILE, "--t-end", "1", "--dt", "0.1", "-o", str(tmp_path / "x.png")]) == 2
+    assert "-o " + str(tmp_path / "x.png") + ": trajectories are written as .npz" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_simulate_substeps_integrate_an_ode_at_the_finer_step(tmp_path):
+    """--substeps 50 of --dt 0.5: RK4 at 0.01, saved every 0.5 (it used to be ignored for ODEs): equal to --dt 0.01
+    saved every 50th point."""
+    fine, coarse = tmp_path / "fine.npz", tmp_path / "coarse.npz"
+    assert main(["simulate", LORENZ_FILE, "--t-end", "2", "--dt", "0.01", "-o", str(fine)]) == 0
+    assert main(["simulate", LORENZ_FILE, "--t-end", "2", "--dt", "0.5", "--substeps", "50", "-o", str(coarse)]) == 0
+    np.testing.assert_allclose(np.load(coarse)["x"], np.load(fine)["x"][::50], rtol=1e-12)
+    np.testing.assert_allclose(np.load(coarse)["t"], [0.0, 0.5, 1.0, 1.5, 2.0])

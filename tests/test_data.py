@@ -71,8 +71,11 @@ def test_simulate_npz_and_csv_agree(tmp_path):
 
 def test_several_trajectories_on_one_grid_from_plain_arrays():
     t = np.linspace(0, 1, 11)
-    data = Trajectories.load({"t": t, "x": np.ones((4, 11)), "y": np.zeros((4, 11))})
-    assert data.states.shape == (4, 11, 2) and data.parameters.shape == (4, 0) and data.model == ""
+    x, y = np.arange(44.0).reshape(4, 11), -np.arange(44.0).reshape(4, 11)
+    data = Trajectories.load({"t": t, "x": x, "y": y})
+    assert data.names == ("x", "y") and data.parameters.shape == (4, 0) and data.model == ""
+    np.testing.assert_array_equal(data.states, np.stack([x, y], axis=-1))  # trajectory m, time n, state v
+    np.testing.assert_array_equal(data.t, t)
 
 
 @pytest.mark.parametrize(

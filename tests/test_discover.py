@@ -13,17 +13,17 @@ from conftest import EXAMPLES, model_text, tolerance
 
 import symdyn
 from symdyn.cli import main
-from symdyn.discover import (
+from symdyn.data import Trajectories
+from symdyn.discovery import (
     SMNN,
     FiniteDifference,
     PolynomialLibrary,
     SavitzkyGolay,
     Sparse,
     thresholded_least_squares,
-    trajectories,
 )
-from symdyn.discover._candidates import candidates
-from symdyn.discover._smnn import _Chunks
+from symdyn.discovery._candidates import candidates
+from symdyn.discovery._smnn import _Chunks
 from symdyn.integrators import integrate
 
 TRUTH = np.array([-10, 10, 28, -1, -1, -8 / 3, 1])
@@ -57,27 +57,6 @@ def lorenz():
 
 
 # --- data
-def test_data_from_simulate_npz_and_csv_agree(tmp_path, lorenz):
-    npz, csv = tmp_path / "lorenz.npz", tmp_path / "lorenz.csv"
-    assert main(["simulate", str(EXAMPLES / "lorenz.sdyn"), "--t-end", "1", "--dt", "0.01", "-o", str(npz)]) == 0
-    from_npz = trajectories(npz)
-    assert from_npz.names == ("x", "y", "z") and from_npz.values.shape == (1, 101, 3)
-    table = np.column_stack([from_npz.t, from_npz.values[0]])
-    np.savetxt(csv, table, delimiter=",", header="t,x,y,z", comments="", fmt="%.17g")
-    from_csv = trajectories(csv, ["z", "x"])
-    np.testing.assert_array_equal(from_csv.values[0], from_npz.values[0][:, [2, 0]])
-    assert from_csv.dt == pytest.approx(0.01)
-
-
-def test_data_takes_several_trajectories_on_one_grid():
-    t = np.linspace(0, 1, 11)
-    x, y = np.arange(44.0).reshape(4, 11), -np.arange(44.0).reshape(4, 11)
-    data = trajectories({"t": t, "x": x, "y": y})
-    assert data.values.shape == (4, 11, 2) and data.names == ("x", "y")
-    np.testing.assert_array_equal(data.values, np.stack([x, y], axis=-1))  # trajectory m, time n, state v
-    np.testing.assert_array_equal(data.t, t)
-
-
 def test_discovery_from_several_trajectories():
     """Three oscillator trajectories on one grid: both methods recover the true coefficients.
 
@@ -91,34 +70,6 @@ def test_discovery_from_several_trajectories():
     found = symdyn.discover(template, data, method=SMNN(steps=0, sequence_length=20), progress=False)
     atol = tolerance(2e-6, 1e-4)  # 4.9e-7 / 2.4e-5 measured
     np.testing.assert_allclose(found.values, OSCILLATOR.ravel(), rtol=0, atol=atol)
-
-
-@pytest.mark.parametrize(
-    "arrays, message",
-    [
-        ({"t": [0, 1, 2], "x": [1, 2, 3]}, "data has no state 'y' (it has 'x')"),
-        (
-            {"t": [0, 1, 2], "x": [1, 2, 3], "yy": [1, 2, 3]},
-            "data has no state 'y' (it has 'x', 'yy'); did you mean 'yy'?",
-        ),
-        ({"x": [1, 2, 3], "y": [1, 2, 3]}, "data has no time array 't'"),
-        ({"t": [0, 2, 1], "x": [1, 2, 3], "y": [1, 2, 3]}, "'t' must increase, but t[2] = 1 follows t[1] = 2"),
-        ({"t": [0, 1, 3, 4], "x": [1, 2, 3, 4], "y": [1, 2, 3, 4]}, "'t' is not uniformly spaced"),
-        ({"t": [0, 1, 2], "x": [1, np.nan, 3], "y": [1, 2, 3]}, "state 'x' is nan at t = 1 (index 1)"),
-        ({"t": [0, 1, 2], "x": [1, 2], "y": [1, 2, 3]}, "state 'x' has shape (2,); expected (3,) or (M, 3)"),
-    ],
-)
-def test_bad_data_gets_a_message_that_names_the_fault(arrays, message):
-    with pytest.raises(ValueError) as error:
-        trajectories({k: np.asarray(v, dtype=float) for k, v in arrays.items()}, ["x", "y"])
-    assert message in str(error.value)
-
-
-def test_csv_with_a_bad_cell_names_row_and_column(tmp_path):
-    path = tmp_path / "bad.csv"
-    path.write_text("t,x\n0,1\n0.1,oops\n")
-    with pytest.raises(ValueError, match=r"data row 2, column 'x': 'oops' is not a number"):
-        trajectories(path)
 
 
 # --- derivatives
@@ -210,7 +161,7 @@ def test_gauss_newton_fits_a_template_that_is_not_affine():
 def test_the_fine_tuning_loss_is_the_adam_loss(lorenz):
     """The S-MNN operator of one chunk gives the same predictions as solving every chunk."""
     fitted = candidates(symdyn.load(TEMPLATE))
-    chunks = _Chunks.build(SMNN(max_chunks=64), fitted, trajectories(lorenz, fitted.state_names))
+    chunks = _Chunks.build(SMNN(max_chunks=64), fitted, Trajectories.load(lorenz, fitted.state_names))
     x, terms_on, t = chunks.gather(np.asarray(chunks.fine_tune_chunks))
     a = jax.numpy.asarray(TRUTH + 0.1, chunks.dtype)
     by_solve = (chunks.predict(a, terms_on, t) - x) / chunks.scale
@@ -357,10 +308,10 @@ def test_discover_command_threshold(oscillator_files):
 
 @pytest.mark.float64
 def test_discover_command_states(oscillator_files):
-    """--states x y fits the library to those columns of the data alone, as `trajectories(data, names)` does."""
+    """--states x y fits the library to those columns of the data alone, as `Trajectories.load(data, names)` does."""
     found = discover_command(oscillator_files, "--library", "poly1", "--states", "x", "y", "--method", "sparse")
     assert [s.name for s in found.states] == ["x", "y"]  # the data's third state, w, is left out
-    data = trajectories(oscillator_files / "clean.npz", ["x", "y"])
+    data = Trajectories.load(oscillator_files / "clean.npz", ["x", "y"])
     expected = symdyn.discover(PolynomialLibrary(degree=1), data, method=Sparse(), progress=False)
     assert found == expected.model
     np.testing.assert_allclose(expected.values[expected.active], OSCILLATOR.ravel(), rtol=0, atol=1e-6)  # 2.1e-7

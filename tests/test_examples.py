@@ -47,12 +47,12 @@ def test_every_ode_example_lowers_with_exact_derivatives(path):
     n = len(model.state_vector)
     p = low.p
     x = low.x0 if low.x0 is not None else jnp.linspace(0.5, 1.5, n)
-    x = x + 0.1 * jnp.arange(1, n + 1)  # off the initial state, where some entries vanish
+    x = x + 0.1 * jnp.arange(1, n + 1, dtype=x.dtype)  # off the initial state, where some entries vanish
     jacobian = low.jac(0.3, x, p)
     assert jacobian.shape == (n, n)
     tol = tolerance(1e-12, 1e-6)  # measured: 2e-16 in float64, 2e-7 (the rigid body's jvp) in float32
     np.testing.assert_allclose(jacobian, jax.jacfwd(low.rhs, argnums=1)(0.3, x, p), rtol=tol, atol=tol)
-    v = jnp.cos(jnp.arange(n) + 1.0)
+    v = jnp.cos(jnp.arange(n, dtype=x.dtype) + 1.0)
     _, tangent = jax.jvp(lambda y: low.rhs(0.3, y, p), (x,), (v,))
     np.testing.assert_allclose(low.jvp(0.3, x, p, v), tangent, rtol=tol, atol=tol)
 
@@ -160,7 +160,7 @@ def test_smnn_linear_odes_match_their_closed_forms(name):
     # numerically: RK4 at the S-MNN step 0.01 over T = 1000 steps
     low = model.lower()
     xs = integrate(low, low.x0, 0.0, 0.01, 1000)
-    times = 0.01 * jnp.arange(1001)
+    times = 0.01 * jnp.arange(1001, dtype=xs.dtype)
     reference = low.observed(times, xs, low.p)[:, 0]
     # RK4's O(h⁴) in float64 (measured ≤ 6e-9), float32 rounding over 1000 steps (measured ≤ 2.4e-6)
     assert jnp.max(jnp.abs(xs[:, 0] - reference)) < tolerance(1e-8, 1e-5) * jnp.max(jnp.abs(reference))
@@ -196,13 +196,14 @@ def test_pde_gallery_runs_every_pde_example_and_draws_it(tmp_path, monkeypatch, 
     20 s): it asks for its docstring's settings and writes one figure per PDE example."""
     import symdyn.data
 
-    asked, generate = {}, symdyn.data.generate_fields
+    asked, generate = {}, symdyn.data.generate
 
-    def first_two_steps(low, initial=None, **options):
-        asked[low.name] = (options["steps"], options["dt"], options["substeps"], options["method"])
-        return generate(low, initial, **{**options, "steps": 2, "progress": False})
+    def first_two_steps(low, **options):
+        saved = round(options["duration"] / options["dt"]) + 1
+        asked[low.name] = (saved, options["dt"], options["substeps"], options["method"])
+        return generate(low, **{**options, "duration": options["dt"], "progress": False})
 
-    monkeypatch.setattr(symdyn.data, "generate_fields", first_two_steps)
+    monkeypatch.setattr(symdyn.data, "generate", first_two_steps)
     monkeypatch.setattr(sys, "argv", ["pde_gallery.py", "--out", str(tmp_path)])
     runpy.run_path(str(EXAMPLES / "pde_gallery.py"), run_name="__main__")
     assert asked == {  # saved steps t_end/dt + 1, saved dt, substeps, method

@@ -57,7 +57,7 @@ def check_against(low, reference, xs, p):
         found = {"rhs": low.rhs(0.0, xs, low.p), "jac": low.jac(0.0, xs, low.p), "jvp": low.jvp(0.0, xs, low.p, vs)}
         return expected, found
 
-    expected, found = compare(xs, jnp.cos(jnp.arange(xs.size).reshape(xs.shape) + 1.0))  # directions without zeros
+    expected, found = compare(xs, jnp.cos(jnp.arange(xs.size, dtype=xs.dtype).reshape(xs.shape) + 1.0))  # no zeros
     for name, value in expected.items():
         atol = tight() * float(jnp.max(jnp.abs(value)))
         np.testing.assert_allclose(found[name], value, rtol=tight(), atol=atol, err_msg=f"{low.name} {name}")

@@ -12,7 +12,7 @@ import sympy as sp
 from conftest import EXAMPLES, PDE_FILES, tolerance
 
 import symdyn
-from symdyn.data import FieldDataset, FourierSeries, SumOfSines, Uniform, generate_fields, preset
+from symdyn.data import FourierSeries, SumOfSines, Trajectories, Uniform, generate, preset
 from symdyn.integrators import integrate
 from symdyn.stability import pde_stability
 
@@ -199,17 +199,17 @@ def test_stability_report_says_rk4_at_the_seeds_ks_step_is_unstable():
     assert "UNSTABLE" in str(report)
 
 
-def test_generate_fields_is_deterministic_and_saves_and_loads(tmp_path):
+def test_generate_is_deterministic_and_saves_and_loads(tmp_path):
     low = at_points(EXAMPLES / "kuramoto_sivashinsky.sdyn", 64)
-    options = dict(samples=3, steps=5, dt=0.2, substeps=2, warmup=3, key=jax.random.PRNGKey(0), progress=False)
-    data = generate_fields(low, SumOfSines(), **options)
-    again = generate_fields(low, SumOfSines(), **options)
+    options = dict(samples=3, duration=0.8, dt=0.2, substeps=2, warmup=3, key=jax.random.PRNGKey(0), progress=False)
+    data = generate(low, initial=SumOfSines(), **options)
+    again = generate(low, initial=SumOfSines(), **options)
     assert data.states.shape == (3, 5, 1, 64)
     np.testing.assert_array_equal(data.states, again.states)
     np.testing.assert_allclose(data.t, 0.6 + 0.2 * np.arange(5))
     assert float(jnp.abs(data.states[:, 0].mean(axis=-1)).max()) < tolerance(1e-12, 1e-6)  # zero mass, as the sines
     data.save(tmp_path / "ks.npz")
-    loaded = FieldDataset.load(tmp_path / "ks.npz")
+    loaded = Trajectories.load(tmp_path / "ks.npz")
     np.testing.assert_array_equal(loaded.states, data.states)
     assert loaded.coordinate_names == ("x",) and loaded.grid[0].shape == (64,)
 
@@ -254,7 +254,7 @@ def test_simulate_command_for_a_pde_with_a_plot(tmp_path, capsys):
         )
         == 0
     )
-    assert FieldDataset.load(out).states.shape == (1, 5, 1, 256)
+    assert Trajectories.load(out).states.shape == (1, 5, 1, 256)
     assert (tmp_path / "ks.png").stat().st_size > 0
     assert main(["stability", "rk4", "--model", str(EXAMPLES / "kuramoto_sivashinsky.sdyn"), "--dt", "0.2"]) == 1
     assert "UNSTABLE" in capsys.readouterr().out
@@ -297,14 +297,14 @@ def _burgers_saved(nu, first, dt, steps):
     return np.stack(saved)
 
 
-def test_generate_fields_follows_the_pde_from_the_end_of_its_warmup():
-    """generate_fields(dt = 0.2, substeps = 4, warmup = 2) of Burgers at two drawn ν against NumPy RK4 at steps
+def test_generate_follows_the_pde_from_the_end_of_its_warmup():
+    """generate(dt = 0.2, substeps = 4, warmup = 2) of Burgers at two drawn ν against NumPy RK4 at steps
     of 0.002: the first saved state is u₀ two saved steps on, each next one dt later (ETDRK4 at dt/4)."""
     low = at_points(BURGERS, 32)
-    data = generate_fields(
+    data = generate(
         low,
         samples=2,
-        steps=4,
+        duration=0.6,
         dt=0.2,
         substeps=4,
         warmup=2,
@@ -331,7 +331,7 @@ def test_simulate_follows_the_pde_with_substeps_and_warmup(tmp_path):
     out = tmp_path / "b.npz"
     options = ["--t-end", "0.6", "--dt", "0.2", "--substeps", "4", "--warmup", "2", "--trajectories", "2"]
     assert main(["simulate", str(model), *options, "--draw", "ν=0.05:0.1", "--seed", "3", "-o", str(out)]) == 0
-    data = FieldDataset.load(out)
+    data = Trajectories.load(out)
     assert data.states.shape == (2, 4, 1, 32)
     np.testing.assert_allclose(data.t, 0.4 + 0.2 * np.arange(4))
     nu = data.parameters[:, 0]
@@ -375,7 +375,7 @@ def test_simulate_steps_the_model_lowered_with_its_derivatives_and_dealias(tmp_p
     flags = (["--derivatives", derivatives] if derivatives else []) + (["--dealias"] if dealias else [])
     command = ["simulate", str(tmp_path / "rough.sdyn"), "--t-end", "0.02", "--dt", "0.01", "--method", "euler"]
     assert main([*command, "--substeps", "2", "--warmup", "1", *flags, "-o", str(tmp_path / "r.npz")]) == 0
-    states = FieldDataset.load(tmp_path / "r.npz").states[0]
+    states = Trajectories.load(tmp_path / "r.npz").states[0]
     low = symdyn.parse(ROUGH).lower(jnp.float64, derivatives=derivatives or "spectral", dealias=dealias)
     rates = low.rhs(0.0, low.x0, low.p)[0]
     # measured ≤ 1e-15 of the largest rate; another scheme or dealiasing toggled: 0.03 or more
@@ -393,17 +393,17 @@ def test_simulate_steps_the_model_lowered_with_its_derivatives_and_dealias(tmp_p
 @pytest.mark.parametrize("family", ["fourier", "sines"])
 def test_simulate_draws_its_initial_fields_from_the_named_family(tmp_path, family):
     """--initial-field fourier|sines saves, for --seed 5, what FourierSeries() / SumOfSines() draw from the keys
-    generate_fields splits from PRNGKey(5); a Fourier series is scaled to max |u₀| = amplitude."""
+    generate splits from PRNGKey(5); a Fourier series is scaled to max |u₀| = amplitude."""
     from symdyn.cli import main
 
     (tmp_path / "rough.sdyn").write_text(ROUGH)
     command = ["simulate", str(tmp_path / "rough.sdyn"), "--t-end", "0.01", "--dt", "0.01", "--method", "euler"]
     options = ["--initial-field", family, "--trajectories", "2", "--seed", "5"]
     assert main([*command, *options, "-o", str(tmp_path / "r.npz")]) == 0
-    saved = FieldDataset.load(tmp_path / "r.npz").states[:, 0]
+    saved = Trajectories.load(tmp_path / "r.npz").states[:, 0]
     low = symdyn.parse(ROUGH).lower(jnp.float64)
     drawn = FourierSeries() if family == "fourier" else SumOfSines()
-    keys = jax.random.split(jax.random.split(jax.random.PRNGKey(5))[1], 2)  # generate_fields: (parameters, fields)
+    keys = jax.random.split(jax.random.split(jax.random.PRNGKey(5))[1], 2)  # generate: (parameters, initial states)
     expected = np.stack([drawn.sample(k, low, low.p) for k in keys])
     np.testing.assert_allclose(saved, expected, rtol=1e-12, atol=1e-12)
     assert not np.allclose(saved[0], saved[1])
@@ -428,7 +428,7 @@ def test_simulate_writes_each_split_of_a_preset(tmp_path):
     for split in ("train", "validation", "test"):
         out = tmp_path / f"{split}.npz"
         assert main(["simulate", "--preset", "ks", "--split", split, "--samples", "1", "-o", str(out)]) == 0
-        data = FieldDataset.load(out)
+        data = Trajectories.load(out)
         steps = preset("ks").splits[split][1]
         assert data.states.shape == (1, steps, 1, 256)
         np.testing.assert_allclose(data.t, 0.2 * (360 + np.arange(steps)), rtol=1e-12)

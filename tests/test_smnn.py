@@ -156,7 +156,7 @@ def test_float32_at_long_sequences_for_both_solvers():
     """y' + y = sin t over T = 10⁴ points: float32 near float64 (1.2e-3 by a scan, 2.8e-4 by a reduction tree)."""
     times = 10_000
     c = jnp.zeros((1, 1, 1, 1, 3)).at[..., 0].set(1.0).at[..., 1].set(1.0)
-    d = jnp.sin(0.01 * jnp.arange(times))[None, :, None]
+    d = jnp.sin(0.01 * jnp.arange(times, dtype=jnp.float64))[None, :, None]
     u, s = jnp.zeros((1, 1, 1, 1)), jnp.full((1, times - 1), 0.01)
     exact = smnn.solve(c, d, u, s, method="sequential")
     for method, bound in (("sequential", 4e-3), ("parallel", 1e-3)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 
 import jax
@@ -116,8 +117,17 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
     for flag, value in (("--t-end", args.t_end), ("--dt", args.dt)):
         if value is None:
             raise ValueError(f"{flag} is required")
+    if not (args.dt > 0 and math.isfinite(args.dt)):
+        raise ValueError(f"--dt must be a positive number, not {args.dt:g}")
     if not args.t_end > args.t0:
         raise ValueError(f"--t-end ({args.t_end:g}) must lie after --t0 ({args.t0:g})")
+    steps = (args.t_end - args.t0) / args.dt
+    if abs(steps - round(steps)) > 1e-9 * steps:
+        below, above = args.t0 + math.floor(steps) * args.dt, args.t0 + math.ceil(steps) * args.dt
+        raise ValueError(
+            f"--t-end {args.t_end:g} is not a whole number of steps --dt {args.dt:g} from --t0 {args.t0:g}: "
+            f"take --t-end {below:g} or {above:g}"
+        )
     model = load(args.file)
     low = model.lower(np.float64, derivatives=args.derivatives, dealias=args.dealias)
     names = low.parameter_names

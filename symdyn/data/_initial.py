@@ -58,12 +58,15 @@ class SumOfSines(AbstractInitialCondition):
         amplitude = jax.random.uniform(ka, shape, minval=self.amplitude[0], maxval=self.amplitude[1])
         phase = jax.random.uniform(kp, shape, minval=self.phase[0], maxval=self.phase[1])
         waves = jax.random.randint(kl, (*shape, domain.ndim), self.wavenumbers[0], self.wavenumbers[1] + 1)
-        mesh = jnp.stack([jnp.asarray(c) for c in domain.mesh()])  # (ndim, *grid)
-        lengths = jnp.asarray([b - a for a, b in zip(domain.lower, domain.upper)])
+        waves = waves.astype(p.dtype)
+        mesh = jnp.stack([jnp.asarray(c, p.dtype) for c in domain.mesh()])  # (ndim, *grid)
+        lengths = jnp.asarray([b - a for a, b in zip(domain.lower, domain.upper)], p.dtype)
         angle = (
             2
             * jnp.pi
-            * jnp.tensordot(waves / lengths, mesh - jnp.asarray(domain.lower).reshape(-1, *[1] * domain.ndim), axes=1)
+            * jnp.tensordot(
+                waves / lengths, mesh - jnp.asarray(domain.lower, p.dtype).reshape(-1, *[1] * domain.ndim), axes=1
+            )
         )
         spread = (...,) + (None,) * domain.ndim  # broadcast (fields, terms) over the grid
         values = amplitude[spread] * jnp.sin(angle + phase[spread])
@@ -92,7 +95,9 @@ class FourierSeries(AbstractInitialCondition):
         weight = np.where(keep, (1 + index) ** (-self.decay), 0.0)
         kr, ki = jax.random.split(key)
         shape = (n_fields, *domain.spectral_shape())
-        modes = (jax.random.normal(kr, shape) + 1j * jax.random.normal(ki, shape)) * weight
+        real, imaginary = jax.random.normal(kr, shape), jax.random.normal(ki, shape)
+        weight = jnp.asarray(weight, real.dtype)
+        modes = jax.lax.complex(real * weight, imaginary * weight)
         u = domain.from_modes(modes)
         scale = jnp.max(jnp.abs(u), axis=tuple(range(1, u.ndim)), keepdims=True)
         return (self.amplitude * u / scale).astype(p.dtype)

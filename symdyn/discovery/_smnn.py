@@ -112,7 +112,8 @@ class SMNN(AbstractDiscoveryMethod):
                 a, state = carry
                 key, index = inputs
                 loss, grad = jax.value_and_grad(problem.batch_loss)(a, key)
-                updates, new_state = optimizer.update(grad, state, a)
+                with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
+                    updates, new_state = optimizer.update(grad, state, a)
                 live = index < self.steps  # the last block runs past `steps` without updating
                 keep = lambda new, old: jnp.where(live, new, old)
                 return (keep(optax.apply_updates(a, updates), a), jax.tree.map(keep, new_state, state)), loss

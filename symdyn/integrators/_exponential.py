@@ -31,8 +31,8 @@ CONTOUR_POINTS = 32
 
 def contour_mean(function, z: jax.Array, points: int = CONTOUR_POINTS) -> jax.Array:
     """The mean of `function` over the circle of radius 1 around each entry of the complex `z`."""
-    angles = 2 * jnp.pi * (jnp.arange(points) + 0.5) / points
-    circle = jnp.exp(1j * angles).astype(z.dtype)
+    angles = 2 * jnp.pi * (jnp.arange(points, dtype=jnp.finfo(z.dtype).dtype) + 0.5) / points
+    circle = jnp.exp(1j * angles.astype(z.dtype))
     return jnp.mean(function(z[..., None] + circle), axis=-1)
 
 
@@ -46,8 +46,8 @@ class AbstractSplitIntegrator(AbstractOneStepIntegrator):
                 "pass a lowered PDE model on a periodic domain"
             )
         linear = field.linear()
-        z = h * linear.astype(jnp.result_type(linear.dtype, jnp.complex64))
-        return self.coefficients(z, h)
+        h = jnp.asarray(h, linear.dtype)  # the coefficients live on the complex modes
+        return self.coefficients(h * linear, h)
 
     @abc.abstractmethod
     def coefficients(self, z: jax.Array, h: Any) -> tuple:
@@ -158,7 +158,7 @@ class ImexEuler(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         (inverse,) = state
         modes = field.to_modes(x)
-        new = inverse * (modes + h * field.nonlinear_of_modes(t, modes))
+        new = inverse * (modes + h.astype(modes.dtype) * field.nonlinear_of_modes(t, modes))
         return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
@@ -184,9 +184,10 @@ class ImexTrapezoid(AbstractSplitIntegrator):
     def step(self, field, t, x, state, h):
         explicit, inverse = state
         v = field.to_modes(x)
+        step = h.astype(v.dtype)
         n0 = field.nonlinear_of_modes(t, v)
-        predicted = explicit * v + h * inverse * n0
-        new = explicit * v + (h / 2) * inverse * (n0 + field.nonlinear_of_modes(t + h, predicted))
+        predicted = explicit * v + step * inverse * n0
+        new = explicit * v + (step / 2) * inverse * (n0 + field.nonlinear_of_modes(t + h, predicted))
         return field.from_modes(new).astype(x.dtype), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:

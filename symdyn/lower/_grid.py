@@ -117,12 +117,21 @@ class Domain:
     def from_modes(self, modes):
         return jnp.fft.irfftn(modes, s=self.shape, axes=tuple(range(-self.ndim, 0)))
 
+    def dealiased(self, modes):
+        """The modes with those beyond two thirds of the largest wavenumber set to zero."""
+        return jnp.where(self.dealias_mask(), modes, jnp.zeros((), modes.dtype))
+
     def dealias_mask(self) -> np.ndarray:
         """The 2/3 rule: keep modes with |k_d| < (2/3)·k_max,d on every axis."""
         keep = np.ones(self.spectral_shape(), bool)
         for k in self.wavenumbers():
             keep &= np.abs(k) < (2 / 3) * np.abs(k).max()
         return keep
+
+
+def complex_of(dtype) -> np.dtype:
+    """The complex dtype of the precision of a real `dtype` (complex64 for float32, complex128 for float64)."""
+    return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
 
 
 class AbstractDerivatives(abc.ABC):

@@ -28,7 +28,7 @@ import sympy as sp
 from ._abstract import AbstractLoweredModel
 from ._boundary import Boundary, boundaries_of
 from ._context import LoweringContext
-from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, derivatives_named
+from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, complex_of, derivatives_named
 from ._source import compile_module, function_source, module_source
 
 DENSE_JACOBIAN_LIMIT = 4096  # state entries; the dense Jacobian of 4096 has 16.8 million entries
@@ -124,7 +124,7 @@ class _Program:
         if self.dealias:
             linear = self.domain.from_modes(self.linear(p) * self.domain.to_modes(v))
             modes = self.domain.to_modes(self._evaluate(t, u, p, "remainder_jvp", v))
-            return linear + self.domain.from_modes(modes * self.domain.dealias_mask())
+            return linear + self.domain.from_modes(self.domain.dealiased(modes))
         return self._evaluate(t, u, p, "jvp", v)
 
     def jac(self, t, u, p):
@@ -147,12 +147,13 @@ class _Program:
                 f"{self.name}: a bounded domain has no Fourier multiplier; "
                 "exponential and IMEX integrators need a periodic domain"
             )
-        complex_dtype = jnp.result_type(p.dtype, jnp.complex64)
+        complex_dtype = complex_of(p.dtype)
         rows = []
         for terms in self.linear_terms:
             total = jnp.zeros(self.domain.spectral_shape(), complex_dtype)
             for coefficient, counts in terms:
-                total = total + coefficient(p) * jnp.asarray(self.derivatives.multiplier(counts), complex_dtype)
+                multiplier = jnp.asarray(self.derivatives.multiplier(counts), complex_dtype)
+                total = total + coefficient(p).astype(complex_dtype) * multiplier
             rows.append(total)
         return jnp.stack(rows)
 
@@ -160,7 +161,7 @@ class _Program:
         """The right-hand side less its linear part (2/3-dealiased when lowered with dealias=True)."""
         remainder = self._evaluate(t, u, p, "remainder")
         if self.dealias:
-            return self.domain.from_modes(self.domain.to_modes(remainder) * self.domain.dealias_mask())
+            return self.domain.from_modes(self.domain.dealiased(self.domain.to_modes(remainder)))
         return remainder
 
     def nonlinear_of_modes(self, t, modes, p):
@@ -174,7 +175,7 @@ class _Program:
         remainder = self._over_batch(
             lambda m: self.domain.to_modes(self._remainder_of_modes(t, m, p)), modes, self.domain.ndim + 1
         )
-        return remainder * self.domain.dealias_mask() if self.dealias else remainder
+        return self.domain.dealiased(remainder) if self.dealias else remainder
 
     def observed(self, t, u, p):
         return self._evaluate(t, u, p, "observed")

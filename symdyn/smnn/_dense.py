@@ -27,7 +27,8 @@ def _per_variable(blocks: jax.Array, variables: int) -> jax.Array:
 def _taylor(s: jax.Array, order: int, sign: float) -> jax.Array:
     """[A_t]_{ij} = (sign·s_t)^{j−i}/(j−i)!, the Taylor matrices of eq. 6-7: (B, T-1, R+1, R+1)."""
     i, j = np.indices((order + 1, order + 1))
-    return jnp.asarray(taylor_matrix(order), s.dtype) * (sign * s[..., None, None]) ** np.maximum(j - i, 0)
+    powers = jnp.asarray(np.maximum(j - i, 0), s.dtype)
+    return jnp.asarray(taylor_matrix(order), s.dtype) * (sign * s[..., None, None]) ** powers
 
 
 def _bidiagonal(current: jax.Array, following: jax.Array) -> jax.Array:
@@ -56,7 +57,7 @@ def _hard_constraints(dims: Dimensions, c: jax.Array, d: jax.Array, u: jax.Array
 
 def _step_powers(s: jax.Array, dims: Dimensions, orders: int) -> jax.Array:
     """s_t^r for each smoothness row (t, v, r < orders): (B, (T-1)·V·orders)."""
-    powers = s[..., None, None] ** np.arange(orders)
+    powers = s[..., None, None] ** jnp.arange(orders, dtype=s.dtype)
     return jnp.broadcast_to(powers, (dims.batch, dims.times - 1, dims.variables, orders)).reshape(dims.batch, -1)
 
 

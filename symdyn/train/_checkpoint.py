@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from ..model import parse
-from ._networks import MLP, AbstractNetwork, Hybrid
+from ._networks import MLP, AbstractNetwork, Hybrid, in_precision
 
 _MAGIC = "symdyn-network-v1"
 
@@ -73,8 +73,7 @@ def network_from_config(config: dict) -> AbstractNetwork:
         raise ValueError(f"unknown network kind {config['kind']!r}")
     if "dtype" not in config:
         return network
-    dtype = np.dtype(config["dtype"])
-    return jax.tree.map(lambda leaf: leaf.astype(dtype) if eqx.is_inexact_array(leaf) else leaf, network)
+    return in_precision(network, np.dtype(config["dtype"]))
 
 
 def save_network(path: str | os.PathLike, network: AbstractNetwork, **metadata: Any) -> None:

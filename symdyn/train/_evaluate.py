@@ -19,7 +19,7 @@ from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import LoweredModel
 from ..model import Model
 from ._losses import directions as probe_directions
-from ._networks import AbstractNetwork
+from ._networks import AbstractNetwork, in_precision
 
 # states above which J_e is estimated (Hutchinson) rather than formed
 EXACT_JACOBIAN_LIMIT = 64
@@ -147,6 +147,7 @@ def evaluate(
     every = test.every(dt)
     dt = test.dt * every
     dtype = jnp.result_type(float)
+    network = in_precision(network, dtype)  # a float32 network evaluated in float64 computes in float64
     truth = jnp.asarray(test.states[:, ::every], dtype)
     t = jnp.asarray(test.t[::every], dtype)
     p = jnp.asarray(test.parameters, dtype)

@@ -37,6 +37,11 @@ class AbstractNetwork(eqx.Module):
         return jax.tree.leaves(eqx.filter(self, eqx.is_inexact_array))[0].dtype
 
 
+def in_precision(network: AbstractNetwork, dtype) -> AbstractNetwork:
+    """The network with its weights (and a hybrid's known parameters) in `dtype`."""
+    return jax.tree.map(lambda leaf: leaf.astype(dtype) if eqx.is_inexact_array(leaf) else leaf, network)
+
+
 class MLP(AbstractNetwork):
     """The network of Yin et al. used by the seed: three linear layers, ReLU, hidden width 200.
 

@@ -205,7 +205,8 @@ def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer,
         indices, step_key = inputs
         batch = jax.tree.map(lambda a: a[indices], chunks)
         (value, parts), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, step_key)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
+            updates, opt_state = optimizer.update(grads, opt_state, params)
         return (eqx.apply_updates(params, updates), opt_state), (value, *parts)
 
     keys = jax.random.split(step_key, count)
