@@ -306,9 +306,6 @@ def plot_fields(
 
 def plot_pde_stability(reports: Sequence, methods: Sequence, path: str | os.PathLike) -> None:
     """For each report, the spectrum dt·σ of the linear part on the method's region |ζ(z)| ≤ 1 (shaded)."""
-    import sympy as sp
-
-    from .integrators import Z
     from .stability import Characteristic
 
     plt = _pyplot()
@@ -317,11 +314,7 @@ def plot_pde_stability(reports: Sequence, methods: Sequence, path: str | os.Path
         z = report.z
         reach = max(abs(z.real).max(), abs(z.imag).max(), 4.0) * 1.1
         x, y = np.meshgrid(np.linspace(-reach, reach / 4, 801), np.linspace(-reach / 2, reach / 2, 401))
-        if report.split:
-            r = sp.lambdify(Z, method.stability_function(), "numpy")
-            with np.errstate(over="ignore", invalid="ignore"):
-                amplification = np.abs(r(x + 1j * y))
-        else:
+        with np.errstate(over="ignore", invalid="ignore"):
             amplification = Characteristic(method).amplification(x + 1j * y)
         ax.contourf(x, y, amplification, levels=[0, 1], colors=["C0"], alpha=0.2)
         ax.scatter(z.real, z.imag, s=8, color="C3", label="dt·σ(L)")

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from conftest import EXAMPLES, LORENZ
 
+import symdyn
 from symdyn.cli import main
 
 LORENZ_FILE = str(EXAMPLES / "lorenz.sdyn")
@@ -247,3 +248,48 @@ def test_simulate_substeps_integrate_an_ode_at_the_finer_step(tmp_path):
     assert main(["simulate", LORENZ_FILE, "--t-end", "2", "--dt", "0.5", "--substeps", "50", "-o", str(coarse)]) == 0
     np.testing.assert_allclose(np.load(coarse)["x"], np.load(fine)["x"][::50], rtol=1e-12)
     np.testing.assert_allclose(np.load(coarse)["t"], [0.0, 0.5, 1.0, 1.5, 2.0])
+
+
+def test_codegen_prints_a_pdes_pointwise_functions(capsys):
+    """For KS the printed module is pointwise in the jet (u, u_x, u_xx, u_xxxx): fed the jets of u and of a direction
+    v (spectral derivatives in NumPy), it gives −u u_x − u_xx − u_xxxx and its linearisation, as the lowered model."""
+    path = str(EXAMPLES / "kuramoto_sivashinsky.sdyn")
+    assert main(["codegen", path]) == 0
+    source = capsys.readouterr().out
+    assert "Pointwise in the jet _j = (u, uˍx, uˍxx, uˍxxxx) of the fields on the grid _x." in source
+    namespace: dict = {}
+    exec(compile(source, "codegen", "exec"), namespace)
+    x = np.arange(256) * 64 / 256
+    k = 2 * np.pi * np.fft.rfftfreq(256, 64 / 256)
+
+    def jet(f):
+        modes = np.fft.rfft(f)
+        return [f] + [
+            np.fft.irfft((1j * k) ** n * np.where(n % 2 and k == k.max(), 0, 1) * modes, 256) for n in (1, 2, 4)
+        ]
+
+    u, v = np.cos(2 * np.pi * x / 64) * (1 + np.sin(2 * np.pi * x / 64)), np.sin(6 * np.pi * x / 64)
+    (u0, u1, u2, u4), (v0, v1, v2, v4) = jet(u), jet(v)
+    p, grid = jnp.zeros(0), [jnp.asarray(x)]
+    rhs = namespace["rhs"](0.0, [jnp.asarray(a) for a in (u0, u1, u2, u4)], p, grid)[0]
+    np.testing.assert_allclose(rhs, -u0 * u1 - u2 - u4, rtol=1e-6, atol=1e-6)
+    jvp = namespace["jvp"](
+        0.0, [jnp.asarray(a) for a in (u0, u1, u2, u4)], [jnp.asarray(a) for a in (v0, v1, v2, v4)], p, grid
+    )[0]
+    np.testing.assert_allclose(jvp, -v0 * u1 - v1 * u0 - v2 - v4, rtol=1e-6, atol=1e-6)
+    low = symdyn.load(path).lower()
+    scale = float(np.abs(rhs).max())
+    np.testing.assert_allclose(low.rhs(0.0, jnp.asarray(u)[None], low.p)[0], rhs, atol=1e-5 * scale)
+
+
+def test_a_run_time_failure_is_one_line_with_the_flag_that_helps(tmp_path, capsys):
+    """Newton's method failing in an implicit step (x' = x², h = 1) is reported in one line, exit 1, no traceback."""
+    quadratic = tmp_path / "q.sdyn"
+    quadratic.write_text("model Q\n    @variables x(t) = 1\n    D(x) ~ x^2\nend\n", encoding="utf-8")
+    args = ["simulate", str(quadratic), "--method", "implicit_euler", "--dt", "1", "--t-end", "3"]
+    assert main([*args, "-o", str(tmp_path / "q.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "symdyn simulate: error: implicit_euler: Newton's method did not converge in an implicit step (step 0, t = 0); "
+        "try a smaller --dt, more --substeps or another --method\n"
+    )

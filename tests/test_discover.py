@@ -16,6 +16,7 @@ from symdyn.cli import main
 from symdyn.data import Trajectories
 from symdyn.discovery import (
     SMNN,
+    AbstractDiscoveryMethod,
     FiniteDifference,
     PolynomialLibrary,
     SavitzkyGolay,
@@ -333,3 +334,18 @@ def test_discover_command_smnn_settings(oscillator_files):
     assert found == expected.model
     assert np.isnan(expected.standard_errors).all() and error(found) > 0.1
     assert expected.loss_history.shape == (25,) and expected.loss_history[-1] < expected.loss_history[0] / 2
+
+
+def test_a_discovery_method_declares_its_name():
+    """A method without the name users type is refused when its class is defined; one with it plugs into discover."""
+    with pytest.raises(TypeError, match="Nameless must set the class variable `name`"):
+
+        class Nameless(AbstractDiscoveryMethod):
+            def describe(self):
+                return ""
+
+            def fit(self, candidates, data, *, threshold, key, progress):
+                raise NotImplementedError
+
+    assert {SMNN.name, Sparse.name} == {"smnn", "sparse"}
+    assert all(issubclass(m, AbstractDiscoveryMethod) for m in (SMNN, Sparse))

@@ -280,3 +280,33 @@ def test_spectral_derivatives_keep_float32_under_x64(method):
     assert (
         float(jnp.max(jnp.abs(single.astype(double.dtype) - double))) < 5e-7
     )  # 1.3e-7 measured; the state moves by 2.2e-6
+
+
+def test_a_method_that_leaves_out_a_declaration_is_refused_when_it_is_defined():
+    """name, order and the tableau are declared by every concrete method: a class without them cannot be defined
+    (it used to fail only inside `integrate`); an explicit method's tableau must be explicit."""
+    euler = ButcherTableau(a=((0,),), b=(1,), c=(0,))
+    with pytest.raises(TypeError, match="NoOrder must set the class variable `order`"):
+
+        class NoOrder(integrators.AbstractExplicitRungeKutta):
+            name = "no_order"
+            tableau = euler
+
+    with pytest.raises(TypeError, match="NoTableau must set the class variable `tableau`"):
+
+        class NoTableau(integrators.AbstractExplicitRungeKutta):
+            name, order = "no_tableau", 1
+
+    with pytest.raises(TypeError, match="Backward: an explicit method needs a strictly lower triangular a"):
+
+        class Backward(integrators.AbstractExplicitRungeKutta):
+            name, order = "backward", 1
+            tableau = ButcherTableau(a=((1,),), b=(1,), c=(1,))
+
+    with pytest.raises(TypeError, match="NoName must set the class variable `name`"):
+
+        class NoName(integrators.AbstractMultistepIntegrator):
+            order, steps = 2, 2
+
+    assert isinstance(integrators.get("leapfrog"), integrators.AbstractMultistepIntegrator)
+    assert isinstance(integrators.get("etdrk4"), integrators.AbstractOneStepIntegrator)

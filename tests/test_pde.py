@@ -435,3 +435,14 @@ def test_simulate_writes_each_split_of_a_preset(tmp_path):
         first[split] = data.states[0, 0, 0]
     for one, other in (("train", "validation"), ("train", "test"), ("validation", "test")):
         assert np.abs(first[one] - first[other]).max() > 0.1, (one, other)
+
+
+def test_a_lowered_pdes_functions_jit_as_an_odes_do():
+    """`jax.jit(low.rhs)` and `jax.jit(low.jvp)` compile the lowered PDE's functions as they are (they raised
+    "unhashable type" when they were methods of a module holding arrays)."""
+    low = at_points(EXAMPLES / "kuramoto_sivashinsky.sdyn", 32)
+    u, v = low.x0, jnp.roll(low.x0, 3, axis=-1)
+    rtol = tolerance(1e-13, 1e-5)  # the compiled program fuses, and rounds a little differently
+    np.testing.assert_allclose(jax.jit(low.rhs)(0.0, u, low.p), low.rhs(0.0, u, low.p), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(jax.jit(low.jvp)(0.0, u, low.p, v), low.jvp(0.0, u, low.p, v), rtol=rtol, atol=rtol)
+    assert isinstance(low, symdyn.lower.AbstractLoweredModel) and isinstance(KS.lower(), type(low))

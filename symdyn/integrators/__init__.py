@@ -5,7 +5,7 @@ from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler
 from ._field import AbstractVectorField, CallableVectorField, ModelVectorField, PDEVectorField, vector_field
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrate import integrate
-from ._integrator import ZETA, AbstractIntegrator, Z
+from ._integrator import ZETA, AbstractIntegrator, AbstractMultistepIntegrator, AbstractOneStepIntegrator, Z
 from ._leapfrog import Leapfrog
 from ._registry import available, default_method, get
 from ._runge_kutta import AbstractExplicitRungeKutta, AbstractImplicitRungeKutta, AbstractRungeKutta
@@ -24,6 +24,8 @@ __all__ = [
     "AbstractExplicitRungeKutta",
     "AbstractImplicitRungeKutta",
     "AbstractIntegrator",
+    "AbstractMultistepIntegrator",
+    "AbstractOneStepIntegrator",
     "AbstractRungeKutta",
     "AbstractVectorField",
     "ButcherTableau",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -101,7 +102,7 @@ def integrate(
     if failure is not None:
         message, index = failure
         step = int(np.ravel(failed_at)[index])
-        where = f"trajectory {index}, " if batch else ""
+        where = f"trajectory {index}, " if math.prod(batch) > 1 else ""
         raise SymdynRuntimeError(
             f"{integrator.name}: {message} ({where}step {step}, t = {float(t0) + step * float(dt):g})",
             hint="try a smaller dt or another method, or throw=False to keep the trajectory up to the failure",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..integrators import AbstractIntegrator, AbstractRungeKutta, Z
+from ..integrators import AbstractIntegrator, AbstractOneStepIntegrator, Z
 from ..model import expression_to_text
 from ._characteristic import Characteristic
 
@@ -44,7 +44,7 @@ class RegionSummary:
 def _imaginary_interval(characteristic: Characteristic) -> float:
     """The largest y with |ζ(iy')| <= 1 for all |y'| <= y: exact for one-step methods, by a fine scan otherwise."""
     method = characteristic.method
-    if isinstance(method, AbstractRungeKutta):
+    if isinstance(method, AbstractOneStepIntegrator) and method.stability_function().is_rational_function(Z):
         # |R(iy)| <= 1  ⟺  E(y) = |Q(iy)|² − |N(iy)|² >= 0, a real polynomial in y
         y = sp.Symbol("y", positive=True)
         numerator, denominator = sp.fraction(sp.together(method.stability_function()))
