@@ -22,13 +22,15 @@ demo: $(INSTALLED)
 	$(BIN)/symdyn simulate examples/lorenz.sdyn --t-end 40 --dt 0.01 --method rk4 -o out/lorenz.npz --plot out/lorenz.png
 	$(BIN)/symdyn discover examples/lorenz_template.sdyn --data out/lorenz.npz -o out/lorenz_found.sdyn --plot out/lorenz_found.png
 
+# the fast tier, in float64, on two worker processes
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
-# what `make test` leaves out: the fast tier again in float32, the configuration users run
-# (tests marked float64 run in float64 in both tiers, so they are not repeated); CI runs both
+# what `make test` leaves out (CI runs both): the exhaustive tier, and the fast tier again in float32,
+# the configuration users run (tests marked float64 run in float64 in both tiers: not repeated)
 test-all: $(INSTALLED)
-	$(BIN)/python -m pytest -q --x64 off -m "not slow and not float64"
+	$(BIN)/python -m pytest -q -n 2 -m "exhaustive and not slow"
+	$(BIN)/python -m pytest -q -n 2 --x64 off -m "not slow and not exhaustive and not float64"
 
 test-slow: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m slow

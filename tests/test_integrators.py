@@ -31,6 +31,8 @@ EXPECTED_R = {
 }
 ONE_STEP = sorted(EXPECTED_R)
 
+EXHAUSTIVE = pytest.mark.exhaustive
+
 
 class Ralston(AbstractExplicitRungeKutta):
     """Ralston's second-order method, defined from its tableau as a user would: not in the registry."""
@@ -259,7 +261,15 @@ def in_both_precisions(model, x0, dt, method):
 
 
 @pytest.mark.float64
-@pytest.mark.parametrize("method", integrators.available())
+@pytest.mark.parametrize(
+    "method",
+    [
+        m
+        if m in ("rk4", "implicit_midpoint", "leapfrog", "etdrk4", "imex_trapezoid")
+        else pytest.param(m, marks=EXHAUSTIVE)
+        for m in integrators.available()
+    ],
+)
 def test_a_float32_model_stays_float32_under_x64(method):
     """Under jax_enable_x64 no tableau or spectral constant may promote the state, and the steps are float64's."""
     if method in ("etd1", "etd2", "etdrk4", "imex_euler", "imex_trapezoid"):

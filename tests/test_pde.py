@@ -52,7 +52,7 @@ def test_lowered_pde_contract_shapes():
 
 
 @pytest.mark.parametrize("path", PDE_FILES, ids=lambda p: p.stem)
-@pytest.mark.parametrize("points", [32, 64])
+@pytest.mark.parametrize("points", [32, pytest.param(64, marks=pytest.mark.exhaustive)])
 def test_exact_jvp_matches_autodiff_of_rhs(path, points):
     text = path.read_text()
     for n in ("256", "101", "96"):
@@ -163,7 +163,14 @@ def _orders(low, method, t_end, steps):
 @pytest.mark.float64  # orders of convergence, to errors far below float32's
 @pytest.mark.parametrize("model", [KS, KDV], ids=["ks", "kdv"])
 @pytest.mark.parametrize(
-    "method, order", [("etd1", 1), ("etd2", 2), ("etdrk4", 4), ("imex_euler", 1), ("imex_trapezoid", 2)]
+    "method, order",
+    [
+        pytest.param("etd1", 1, marks=pytest.mark.exhaustive),
+        pytest.param("etd2", 2, marks=pytest.mark.exhaustive),
+        ("etdrk4", 4),
+        pytest.param("imex_euler", 1, marks=pytest.mark.exhaustive),
+        ("imex_trapezoid", 2),
+    ],
 )
 def test_split_methods_converge_at_their_order(model, method, order):
     low = model.lower(jnp.float64)

@@ -37,7 +37,16 @@ def relative(a, b):
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("times", [2, 3, 5, 16, 17])
+@pytest.mark.parametrize(
+    "times",
+    [
+        pytest.param(2, marks=pytest.mark.exhaustive),
+        3,
+        pytest.param(5, marks=pytest.mark.exhaustive),
+        pytest.param(16, marks=pytest.mark.exhaustive),
+        17,
+    ],
+)
 def test_block_solvers_match_the_dense_least_squares(key, method, times):
     c, d, u, s = random_problem(key, times=times)
     weights = (1.3, 0.7, 1.1)
@@ -47,7 +56,7 @@ def test_block_solvers_match_the_dense_least_squares(key, method, times):
 
 
 @pytest.mark.float64
-@pytest.mark.parametrize("times", [1000, 1025])
+@pytest.mark.parametrize("times", [pytest.param(1000, marks=pytest.mark.exhaustive), 1025])
 def test_parallel_agrees_with_sequential_to_1e_10(times):
     """A damped oscillator as two first-order variables, R = 2, steps of 0.02: 7.2e-11 measured.
 
@@ -113,7 +122,7 @@ def test_gradients_match_finite_differences(key):
 def test_forward_mode_matches_finite_differences(key, method):
     """jax.jvp through the solve (one substitution with the forward factors) against central differences,
     along a direction in all of c, d, u and s at once; and jacfwd equals jacrev."""
-    c, d, u, s = random_problem(key, batch=2, times=9)
+    c, d, u, s = random_problem(key, batch=2, times=9, equations=1, variables=1, initial=(1, 1))
     keys = jax.random.split(jax.random.PRNGKey(7), 4)
     tangent = tuple(0.1 * jax.random.normal(k, a.shape) for k, a in zip(keys, (c, d, u, s)))
     f = lambda *args: smnn.solve(*args, method=method)  # noqa: E731
@@ -121,10 +130,11 @@ def test_forward_mode_matches_finite_differences(key, method):
     step = 1e-6
     plus = f(*(a + step * t for a, t in zip((c, d, u, s), tangent)))
     minus = f(*(a - step * t for a, t in zip((c, d, u, s), tangent)))
-    assert relative(derivative, (plus - minus) / (2 * step)) < 1e-7  # measured 1e-9
-    forward = jax.jacfwd(lambda s_: f(c, d, u, s_)[0, :, 0, 0])(s)
-    reverse = jax.jacrev(lambda s_: f(c, d, u, s_)[0, :, 0, 0])(s)
-    np.testing.assert_allclose(forward, reverse, rtol=1e-10, atol=1e-12)
+    assert relative(derivative, (plus - minus) / (2 * step)) < 5e-9  # 1.5e-9 measured, both solvers
+    if method == "sequential":  # the two directions of autodiff agree (the parallel solver's compile is slow)
+        forward = jax.jacfwd(lambda s_: f(c, d, u, s_)[0, :, 0, 0])(s)
+        reverse = jax.jacrev(lambda s_: f(c, d, u, s_)[0, :, 0, 0])(s)
+        np.testing.assert_allclose(forward, reverse, rtol=1e-10, atol=1e-12)
 
 
 def test_run_time_failures_are_named_and_raised_once():
@@ -142,6 +152,7 @@ def test_run_time_failures_are_named_and_raised_once():
 
 
 @pytest.mark.float64
+@pytest.mark.exhaustive
 def test_float32_solves_close_to_float64(key):
     c, d, u, s = random_problem(key, times=200, dtype=jnp.float64)
     exact = smnn.solve(c, d, u, s, method="sequential")
@@ -152,6 +163,7 @@ def test_float32_solves_close_to_float64(key):
 
 
 @pytest.mark.float64
+@pytest.mark.exhaustive
 def test_float32_at_long_sequences_for_both_solvers():
     """y' + y = sin t over T = 10⁴ points: float32 near float64 (1.2e-3 by a scan, 2.8e-4 by a reduction tree)."""
     times = 10_000
@@ -277,7 +289,13 @@ MEASURED_TABLE_3 = {  # the same relative MSEs of this implementation (R = 3, fl
 
 
 @pytest.mark.float64
-@pytest.mark.parametrize("name", sorted(PAPER_TABLE_3))
+@pytest.mark.parametrize(
+    "name",
+    [
+        n if n in ("damped_harmonic_oscillator", "rc_circuit") else pytest.param(n, marks=pytest.mark.exhaustive)
+        for n in sorted(PAPER_TABLE_3)
+    ],
+)
 def test_validation_meets_the_papers_table_3(name):
     """Each relative MSE within 3 times what this implementation measured, which is below the paper's."""
     model = symdyn.load(EXAMPLES / f"{name}.sdyn")
