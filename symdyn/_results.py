@@ -8,6 +8,8 @@ the values back as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -36,19 +38,17 @@ class SymdynRuntimeError(RuntimeError):
         super().__init__(message + (f"; {hint}" if hint else ""))
 
 
-def first_failure(result) -> tuple[str, int] | None:
-    """The message of the first failed entry of a (possibly batched) result and its flat index, or None.
+def raise_if_failed(value, result, describe: Callable[[str, int], SymdynRuntimeError]):
+    """`value`, once `result` says that every entry succeeded; else the error `describe(message, index)`
+    makes of the first failed entry (its message and flat index in a batch).
 
-    Reads the result on the host: call it outside `jit`.
+    Outside `jit` the result is read on the host and the error is a `SymdynRuntimeError`; inside, a
+    compiled program can only raise through `equinox.error_if`, with the result's own message.
     """
+    if isinstance(value, jax.core.Tracer):
+        return result.error_if(value, result != RESULTS.successful)
     failed = np.asarray(result != RESULTS.successful).ravel()
-    if not failed.any():
-        return None
-    index = int(np.argmax(failed))
-    item = jax.tree.map(lambda value: jnp.ravel(value)[index], result)
-    return RESULTS[item], index
-
-
-def is_traced(value) -> bool:
-    """True inside `jit`, `vmap` or `grad`, where a failure can only be raised by the compiled program."""
-    return isinstance(value, jax.core.Tracer)
+    if failed.any():
+        index = int(np.argmax(failed))
+        raise describe(RESULTS[jax.tree.map(lambda entry: jnp.ravel(entry)[index], result)], index)
+    return value

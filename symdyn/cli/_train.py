@@ -93,24 +93,13 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
     )
-    weight = None if regularizer is None else args.weight[0]
     if regularizer is not None and len(args.weight) > 1:
         search = grid_search(network, data, regularizer, args.weight, **options)
         print(search.table())
-        trained, weight = search.best, search.best_weight
+        trained = search.best
     else:
         trained = train(network, data, regularizer=regularizer, **options)
-    dt = data.dt * data.every(args.dt)
-    save_network(
-        args.output,
-        trained.network,
-        rollout=args.rollout,
-        dt=dt,
-        method=args.method,
-        regularizer=args.regularizer,
-        weight=weight,
-        best_epoch=trained.best_epoch,
-    )
+    save_network(args.output, trained.network, **trained.settings, best_epoch=trained.best_epoch)
     last = trained.history[trained.best_epoch - 1]
     print(
         f"trained {args.epochs} epochs in {trained.seconds:.1f} s; epoch {trained.best_epoch}: "

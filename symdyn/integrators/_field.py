@@ -23,11 +23,11 @@ class AbstractVectorField(eqx.Module):
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array: ...
 
 
-class ModelVectorField(AbstractVectorField):
-    """A lowered model (ODE or PDE) at parameters `p`: its generated rhs and its exact Jacobian."""
+class AbstractLoweredVectorField(AbstractVectorField):
+    """A lowered model at parameters `p`: its generated rhs, and its exact Jacobian over the flattened state."""
 
-    model: AbstractLoweredModel
-    p: jax.Array
+    model: eqx.AbstractVar[AbstractLoweredModel]
+    p: eqx.AbstractVar[jax.Array]
 
     def rhs(self, t: Any, x: jax.Array) -> jax.Array:
         return self.model.rhs(t, x, self.p)
@@ -36,7 +36,14 @@ class ModelVectorField(AbstractVectorField):
         return self.model.jac(t, x, self.p).reshape(x.size, x.size)
 
 
-class PDEVectorField(AbstractVectorField):
+class ModelVectorField(AbstractLoweredVectorField):
+    """An ODE model (or a PDE stepped as a whole) at parameters `p`."""
+
+    model: AbstractLoweredModel
+    p: jax.Array
+
+
+class PDEVectorField(AbstractLoweredVectorField):
     """A lowered PDE at parameters `p`, with its split u' = L u + N(t, u) for exponential and IMEX methods.
 
     `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear_of_modes` is N from and
@@ -46,12 +53,6 @@ class PDEVectorField(AbstractVectorField):
 
     model: LoweredPDE
     p: jax.Array
-
-    def rhs(self, t: Any, x: jax.Array) -> jax.Array:
-        return self.model.rhs(t, x, self.p)
-
-    def jacobian(self, t: Any, x: jax.Array) -> jax.Array:
-        return self.model.jac(t, x, self.p).reshape(x.size, x.size)
 
     def linear(self) -> jax.Array:
         return self.model.linear(self.p)

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._results import RESULTS, SymdynRuntimeError, first_failure, is_traced
+from .._results import RESULTS, SymdynRuntimeError, raise_if_failed
 from ..lower import AbstractLoweredModel
 from ._field import AbstractVectorField, vector_field
 from ._integrator import AbstractIntegrator
@@ -96,18 +96,16 @@ def integrate(
     xs, result, failed_at = _integrate(integrator, field, x0, x1, t0, dt, n_steps, save_every, batch)
     if not throw:
         return xs
-    if is_traced(xs):
-        return result.error_if(xs, result != RESULTS.successful)
-    failure = first_failure(result)
-    if failure is not None:
-        message, index = failure
+
+    def failure(message: str, index: int) -> SymdynRuntimeError:
         step = int(np.ravel(failed_at)[index])
         where = f"trajectory {index}, " if math.prod(batch) > 1 else ""
-        raise SymdynRuntimeError(
+        return SymdynRuntimeError(
             f"{integrator.name}: {message} ({where}step {step}, t = {float(t0) + step * float(dt):g})",
             hint="try a smaller dt or another method, or throw=False to keep the trajectory up to the failure",
         )
-    return xs
+
+    return raise_if_failed(xs, result, failure)
 
 
 @eqx.filter_jit

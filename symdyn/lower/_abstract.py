@@ -26,23 +26,24 @@ class AbstractLoweredModel(eqx.Module):
         p: default parameters, or None when one has no default. x0: the initial state at p, or None.
 
     The functions are plain functions (they close over nothing that varies), so `jax.jit(low.rhs)`
-    compiles them as they are.
+    compiles them as they are. A kind of lowered model adds its own fields and says what its
+    states and grid are.
     """
 
-    name: eqx.AbstractVar[str]
-    state_names: eqx.AbstractVar[tuple[str, ...]]
-    parameter_names: eqx.AbstractVar[tuple[str, ...]]
-    observed_names: eqx.AbstractVar[tuple[str, ...]]
-    conserved_names: eqx.AbstractVar[tuple[str, ...]]
-    rhs: eqx.AbstractVar[Callable]
-    jac: eqx.AbstractVar[Callable]
-    jvp: eqx.AbstractVar[Callable]
-    observed: eqx.AbstractVar[Callable]
-    conserved: eqx.AbstractVar[Callable]
-    initial: eqx.AbstractVar[Callable | None]
-    source: eqx.AbstractVar[str]
-    p: eqx.AbstractVar[jax.Array | None]
-    x0: eqx.AbstractVar[jax.Array | None]
+    name: str = eqx.field(static=True)
+    state_names: tuple[str, ...] = eqx.field(static=True)
+    parameter_names: tuple[str, ...] = eqx.field(static=True)
+    observed_names: tuple[str, ...] = eqx.field(static=True)
+    conserved_names: tuple[str, ...] = eqx.field(static=True)
+    rhs: Callable = eqx.field(static=True)
+    jac: Callable = eqx.field(static=True)
+    jvp: Callable = eqx.field(static=True)
+    observed: Callable = eqx.field(static=True)
+    conserved: Callable = eqx.field(static=True)
+    initial: Callable | None = eqx.field(static=True)
+    source: str = eqx.field(static=True, repr=False)
+    p: jax.Array | None
+    x0: jax.Array | None
 
     @property
     @abc.abstractmethod

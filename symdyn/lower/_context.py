@@ -39,6 +39,17 @@ class LoweringContext:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.coefficients)
 
+    def names(self) -> dict[str, Any]:
+        """The names a lowered model carries: the model's, its states', its coefficients', its quantities'."""
+        model = self.model
+        return {
+            "name": model.name,
+            "state_names": tuple(s.name for s in model.state_vector),
+            "parameter_names": self.parameter_names,
+            "observed_names": tuple(d.name for d in model.observed),
+            "conserved_names": tuple(d.name for d in model.conserved),
+        }
+
     def exact(self, expr: Any) -> sp.Expr:
         """`expr` in the symbols of the first-order form (jets for derivatives), constants substituted."""
         return self.model.system.to_jets(sp.sympify(expr)).xreplace(self.constants)

@@ -8,11 +8,8 @@ the last axis of its arrays, so it broadcasts over leading batch axes and compos
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import equinox as eqx
-import jax
 import numpy as np
 import sympy as sp
 
@@ -32,21 +29,6 @@ class LoweredModel(AbstractLoweredModel):
         >>> low.jac(0.0, low.x0, low.p).shape
         (3, 3)
     """
-
-    name: str = eqx.field(static=True)
-    state_names: tuple[str, ...] = eqx.field(static=True)
-    parameter_names: tuple[str, ...] = eqx.field(static=True)
-    observed_names: tuple[str, ...] = eqx.field(static=True)
-    conserved_names: tuple[str, ...] = eqx.field(static=True)
-    rhs: Callable = eqx.field(static=True)
-    jac: Callable = eqx.field(static=True)
-    jvp: Callable = eqx.field(static=True)
-    observed: Callable = eqx.field(static=True)
-    conserved: Callable = eqx.field(static=True)
-    initial: Callable | None = eqx.field(static=True)
-    source: str = eqx.field(static=True, repr=False)
-    p: jax.Array | None
-    x0: jax.Array | None
 
     @property
     def state_shape(self) -> tuple[int, ...]:
@@ -128,11 +110,7 @@ def lower_ode(context: LoweringContext, dtype: Any) -> LoweredModel:
     p = context.default_parameters(dtype)
     initial_function = namespace.get("initial")
     return LoweredModel(
-        name=model.name,
-        state_names=tuple(s.name for s in vector),
-        parameter_names=context.parameter_names,
-        observed_names=tuple(d.name for d in model.observed),
-        conserved_names=tuple(d.name for d in model.conserved),
+        **context.names(),
         rhs=namespace["rhs"],
         jac=namespace["jac"],
         jvp=namespace["jvp"],

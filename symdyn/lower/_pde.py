@@ -62,26 +62,12 @@ class LoweredPDE(AbstractLoweredModel):
         ((1, 256), (256,))
     """
 
-    name: str = eqx.field(static=True)
-    state_names: tuple[str, ...] = eqx.field(static=True)
-    parameter_names: tuple[str, ...] = eqx.field(static=True)
-    observed_names: tuple[str, ...] = eqx.field(static=True)
-    conserved_names: tuple[str, ...] = eqx.field(static=True)
-    rhs: Callable = eqx.field(static=True)
-    jac: Callable = eqx.field(static=True)
-    jvp: Callable = eqx.field(static=True)
-    observed: Callable = eqx.field(static=True)
-    conserved: Callable = eqx.field(static=True)
-    initial: Callable | None = eqx.field(static=True)
     linear: Callable = eqx.field(static=True)
     nonlinear: Callable = eqx.field(static=True)
     nonlinear_of_modes: Callable = eqx.field(static=True)
     domain: Domain = eqx.field(static=True)
     derivatives: AbstractDerivatives = eqx.field(static=True)
     dealias: bool = eqx.field(static=True)
-    source: str = eqx.field(static=True, repr=False)
-    p: jax.Array | None
-    x0: jax.Array | None
 
     @property
     def state_shape(self) -> tuple[int, ...]:
@@ -413,11 +399,7 @@ def lower_pde(
     p = context.default_parameters(dtype)
     initial_function = program.initial if has_initial else None
     return LoweredPDE(
-        name=model.name,
-        state_names=tuple(s.name for s in vector),
-        parameter_names=context.parameter_names,
-        observed_names=tuple(d.name for d in model.observed),
-        conserved_names=tuple(d.name for d in model.conserved),
+        **context.names(),
         rhs=program.rhs,
         jac=program.jac,
         jvp=program.jvp,

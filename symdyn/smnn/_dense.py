@@ -12,10 +12,9 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
 
 from ._blocks import taylor_matrix
-from ._problem import Dimensions, check_arguments
+from ._problem import Coefficients, Dimensions, InitialValues, RightHandSides, Solution, Steps, check_arguments
 
 
 def _per_variable(blocks: jax.Array, variables: int) -> jax.Array:
@@ -62,13 +61,8 @@ def _step_powers(s: jax.Array, dims: Dimensions, orders: int) -> jax.Array:
 
 
 def dense_solve(
-    c: Float[ArrayLike, "B T Q V R+1"],
-    d: Float[ArrayLike, "B T Q"],
-    u: Float[ArrayLike, "B T_init V R_init+1"],
-    s: Float[ArrayLike, "B T-1"],
-    *,
-    weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
-) -> Float[Array, "B T V R+1"]:
+    c: Coefficients, d: RightHandSides, u: InitialValues, s: Steps, *, weights: tuple[float, float, float] = (1, 1, 1)
+) -> Solution:
     """S-MNN's least squares y = (AᵀWA)⁻¹AᵀWb (eq. 9), A, W and b built in full (Appendix A.1)."""
     dims, c, d, u, s = check_arguments(c, d, u, s)
     return _dense(dims, c, d, u, s, tuple(jnp.asarray(w, c.dtype) for w in weights))
@@ -93,14 +87,8 @@ def _dense(dims: Dimensions, c, d, u, s, weights) -> jax.Array:
 
 
 def mnn_dense_solve(
-    c: Float[ArrayLike, "B T Q V R+1"],
-    d: Float[ArrayLike, "B T Q"],
-    u: Float[ArrayLike, "B T_init V R_init+1"],
-    s: Float[ArrayLike, "B T-1"],
-    *,
-    gamma: float = 0.5,
-    delta: float = 0.1,
-) -> Float[Array, "B T V R+1"]:
+    c: Coefficients, d: RightHandSides, u: InitialValues, s: Steps, *, gamma: float = 0.5, delta: float = 0.1
+) -> Solution:
     """The original MNN solver (Pervez et al. 2024; Chen et al., Appendix C), for comparison.
 
     Unknowns y' = [ε, y]. The governing equations and initial values are equalities;

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+# the paper's arrays, batch first (Chen et al., eq. 4-5)
+Coefficients = Float[ArrayLike, "B T Q V R+1"]
+RightHandSides = Float[ArrayLike, "B T Q"]
+InitialValues = Float[ArrayLike, "B T_init V R_init+1"]
+Steps = Float[ArrayLike, "B T-1"]
+Solution = Float[Array, "B T V R+1"]
 
 
 @dataclass(frozen=True)

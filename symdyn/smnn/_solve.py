@@ -7,13 +7,12 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
 
-from .._results import RESULTS, SymdynRuntimeError, first_failure, is_traced
+from .._results import RESULTS, SymdynRuntimeError, raise_if_failed
 from ._block_solver import block_tridiagonal_solve
 from ._blocks import normal_blocks
 from ._cyclic_reduction import CyclicReductionSolver
-from ._problem import Dimensions, check_arguments
+from ._problem import Coefficients, Dimensions, InitialValues, RightHandSides, Solution, Steps, check_arguments
 from ._sequential import SequentialSolver
 
 Method = Literal["auto", "sequential", "parallel"]
@@ -33,15 +32,15 @@ def choose_method(dims: Dimensions) -> Literal["sequential", "parallel"]:
 
 
 def solve(
-    c: Float[ArrayLike, "B T Q V R+1"],
-    d: Float[ArrayLike, "B T Q"],
-    u: Float[ArrayLike, "B T_init V R_init+1"],
-    s: Float[ArrayLike, "B T-1"],
+    c: Coefficients,
+    d: RightHandSides,
+    u: InitialValues,
+    s: Steps,
     *,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     method: Method = "auto",
     throw: bool = True,
-) -> Float[Array, "B T V R+1"]:
+) -> Solution:
     """Solve the linear ODE Σ_{v,r} c_{t,q,v,r} y_{t,v}^{(r)} = d_{t,q} by S-MNN least squares (Chen et al., eq. 4-9).
 
     Args:
@@ -90,14 +89,8 @@ def solve(
     y, result = _solve(dims, _SOLVERS[method], c, d, u, s, weights)
     if not throw:
         return y
-    if is_traced(y):
-        return result.error_if(y, result != RESULTS.successful)
-    failure = first_failure(result)
-    if failure is not None:
-        raise SymdynRuntimeError(
-            f"S-MNN: {failure[0]}", hint="check c, d, u and s, or give more initial values or equations"
-        )
-    return y
+    hint = "check c, d, u and s, or give more initial values or equations"
+    return raise_if_failed(y, result, lambda message, _: SymdynRuntimeError(f"S-MNN: {message}", hint=hint))
 
 
 _SOLVERS = {"sequential": SequentialSolver(), "parallel": CyclicReductionSolver()}

@@ -55,6 +55,8 @@ class Trained:
         history: (epochs, 4) per-epoch means of loss, trajectory loss, penalty, and the
             validation trajectory loss (`symdyn.train.HISTORY` names the columns).
         best_epoch: the epoch of `network` (1-based). seconds: wall time of this call.
+        settings: what the training was (rollout, dt, method, epochs, batch_size, regularizer, weight,
+            chunks): what a checkpoint checks before resuming, and what `symdyn train` saves with the network.
     """
 
     network: AbstractNetwork
@@ -62,6 +64,7 @@ class Trained:
     history: np.ndarray
     best_epoch: int
     seconds: float
+    settings: dict
 
     @property
     def best_validation(self) -> float:
@@ -139,7 +142,8 @@ def train(
         "epochs": epochs,
         "batch_size": batch_size,
         "regularizer": None if regularizer is None else regularizer.name,
-        "weight": None if regularizer is None else float(regularizer.weight),
+        # the shortest decimal that reads back as the weight in its precision: 1e-05, not 9.9999997e-06
+        "weight": None if regularizer is None else float(str(np.asarray(regularizer.weight)[()])),
         "chunks": int(chunks.states.shape[0]),
     }
 
@@ -162,16 +166,17 @@ def train(
                     f"stopped. {where} Try a smaller learning rate or weight, or a longer rollout."
                 )
             last_good = state
-            networks = {"loss": row[0], "traj": row[1]}
+            shown = {"loss": row[0], "traj": row[1]}
             if regularizer is not None:
-                networks["reg"] = row[2]
+                shown["reg"] = row[2]
             if held_out is not None:
-                networks["val"] = row[3]
-            bar.update(1, **networks)
+                shown["val"] = row[3]
+            bar.update(1, **shown)
             if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
                 _save(checkpoint, state, settings, network)
     seconds = time.perf_counter() - started
-    return Trained(state.best_network, state.network, np.asarray(state.history), int(state.best_epoch), seconds)
+    history = np.asarray(state.history)
+    return Trained(state.best_network, state.network, history, int(state.best_epoch), seconds, settings)
 
 
 def _initial_state(network: AbstractNetwork, optimizer, epochs: int) -> TrainState:
