@@ -23,8 +23,7 @@ from _timing import best_of
 import symdyn
 from symdyn.data import Uniform, generate
 from symdyn.integrators import Rk4
-from symdyn.train import MLP, JacobianAD, JacobianFD
-from symdyn.train._losses import objective
+from symdyn.train import MLP, JacobianAD, JacobianFD, objective
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = {

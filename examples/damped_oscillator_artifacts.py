@@ -95,9 +95,9 @@ def main() -> None:
         )
         rk4_minima.append(a)
 
-    from symdyn.plot import _pyplot
+    from symdyn.plot import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), constrained_layout=True)
     times = H * np.arange(SAMPLES + 1)
     fine = 100

@@ -69,9 +69,9 @@ def main() -> None:
         f"e^(Hα) = {np.exp(H * ALPHA):.5f}, |parasitic root| = {predicted.parasitic_growth:.5f}"
     )
 
-    from symdyn.plot import _pyplot
+    from symdyn.plot import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
     left.plot(n, data[:, 0], "ko", ms=4, label="data")
     left.plot(n, clean[:, 0], "-", color="green", label="Leap Frog from the data's (z0, z1)")

@@ -125,9 +125,9 @@ def main() -> None:
         "the implicit midpoint's"
     )
 
-    from symdyn.plot import _pyplot
+    from symdyn.plot import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (phase, drift_ax) = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
     truth = np.asarray(integrate(low, jnp.asarray(STARTS), 0.0, 0.01, 1000))
     colors = {"rk4": "C1", "implicit_midpoint": "C2"}

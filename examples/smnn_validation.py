@@ -74,9 +74,9 @@ def main() -> None:
         print(f"{'':<6}{'paper':<10}" + "".join(f"{value:>11.1e}" for value in paper))
     print(f"every entry at or below the paper's S-MNN entry: {met}")
 
-    from symdyn.plot import _pyplot
+    from symdyn.plot import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(3, 6, figsize=(18, 7.5), constrained_layout=True, sharex=True)
     labels = ("y", "y'", "y''")
     for column, name in enumerate(PROBLEMS):

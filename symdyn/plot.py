@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on its file-writing backend (no screen needed), for figures of one's own."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,7 +22,7 @@ def plot_trajectory(
     t: np.ndarray, xs: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> None:
     """Each state over time (left) and the phase portrait of the first two or three (right), to `path`."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = min(len(names), 6)
     fig = plt.figure(figsize=(11, max(3.0, 1.6 * shown)), constrained_layout=True)
     grid = fig.add_gridspec(shown, 2, width_ratios=(1.4, 1))
@@ -64,7 +65,7 @@ def plot_stability_regions(
     """
     from .stability import Characteristic, region_summary
 
-    plt = _pyplot()
+    plt = pyplot()
     x0, x1, y0, y1 = window
     x, y = np.meshgrid(np.linspace(x0, x1, 601), np.linspace(y0, y1, 601))
     fig, ax = plt.subplots(figsize=(7, 6.5), constrained_layout=True)
@@ -110,7 +111,7 @@ def plot_audit(report, names: Sequence[str], path: str | os.PathLike) -> None:
     """An audit: h·λ̂ over the method's stability region, and the coarse and fine trajectories."""
     from .stability import Characteristic
 
-    plt = _pyplot()
+    plt = pyplot()
     z = report.h * report.eigenvalues.ravel()
     extent = max(4.0, 1.2 * float(np.abs(z).max()))
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
@@ -149,7 +150,7 @@ def plot_discovery(
     title: str = "",
 ) -> None:
     """The data against the discovered model run from the same start (left) and the loss per Adam step (right)."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = min(len(names), 6)
     fig = plt.figure(figsize=(11 if losses.size else 8, max(3.0, 1.6 * shown)), constrained_layout=True)
     grid = fig.add_gridspec(shown, 2 if losses.size else 1, width_ratios=(1.4, 1) if losses.size else None)
@@ -184,7 +185,7 @@ def plot_rollouts(
 ) -> None:
     """The seed's Figure 1 row: one test trajectory against each network's rollout (its first two states),
     the mean relative error R_e(θ, t) over time, and the distribution of R_e at the final time."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (orbit, curve, final) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
     j = 1 if truth.shape[-1] > 1 else 0
     orbit.plot(truth[:, 0], truth[:, j], color="black", lw=2.0, label="truth")
@@ -213,7 +214,7 @@ def plot_rollouts(
 
 def plot_conserved_errors(evaluations: dict, path: str | os.PathLike, title: str = "") -> None:
     """The seed's Figure 3: the mean relative error of each conserved quantity over time, and its final distribution."""
-    plt = _pyplot()
+    plt = pyplot()
     names = next(iter(evaluations.values())).conserved_names
     fig, axes = plt.subplots(len(names), 2, figsize=(11, 3.4 * len(names)), squeeze=False, constrained_layout=True)
     for row, name in enumerate(names):
@@ -238,7 +239,7 @@ def plot_conserved_errors(evaluations: dict, path: str | os.PathLike, title: str
 
 def plot_training(history: np.ndarray, columns: Sequence[str], path: str | os.PathLike, title: str = "") -> None:
     """Each loss of a training (rows are epochs) on a log scale."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     epochs = np.arange(1, history.shape[0] + 1)
     for i, name in enumerate(columns):
@@ -254,7 +255,7 @@ def plot_training(history: np.ndarray, columns: Sequence[str], path: str | os.Pa
 
 def plot_grid_search(searches: dict, path: str | os.PathLike, title: str = "") -> None:
     """The seed's Figure 2: the validation trajectory loss against λ, the chosen weight circled."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for i, (label, search) in enumerate(searches.items()):
         ax.plot(search.weights, search.validation, "o-", color=f"C{i}", label=label)
@@ -276,7 +277,7 @@ def plot_fields(
     title: str = "",
 ) -> None:
     """One PDE trajectory `(T, n_fields, *grid)`: a space-time image per field in 1D, four snapshots in 2D."""
-    plt = _pyplot()
+    plt = pyplot()
     n_fields = len(field_names)
     if len(grid) == 1:
         fig, axes = plt.subplots(1, n_fields, figsize=(5.5 * n_fields, 4), squeeze=False, constrained_layout=True)
@@ -308,7 +309,7 @@ def plot_pde_stability(reports: Sequence, methods: Sequence, path: str | os.Path
     """For each report, the spectrum dt·σ of the linear part on the method's region |ζ(z)| ≤ 1 (shaded)."""
     from .stability import Characteristic
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(reports), figsize=(6 * len(reports), 5), squeeze=False, constrained_layout=True)
     for ax, report, method in zip(axes[0], reports, methods):
         z = report.z

@@ -3,7 +3,7 @@
 from ..data import Chunks
 from ._checkpoint import load_network, read_network_metadata, save_network
 from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, evaluate
-from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, rollout, trajectory_loss
+from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, objective, rollout, trajectory_loss
 from ._networks import MLP, AbstractNetwork, Hybrid
 from ._search import GridSearch, grid_search
 from ._train import HISTORY, Trained, TrainingDiverged, TrainState, train
@@ -26,6 +26,7 @@ __all__ = [
     "evaluate",
     "grid_search",
     "load_network",
+    "objective",
     "read_network_metadata",
     "rollout",
     "save_network",
