@@ -21,28 +21,38 @@ def pyplot():
 def plot_trajectory(
     t: np.ndarray, xs: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> None:
-    """Each state over time (left) and the phase portrait of the first two or three (right), to `path`."""
+    """Each state over time (left) and the phase portrait of the first two or three (right), to `path`.
+
+    `xs` is one trajectory (T, n) or several (M, T, n), drawn over each other (the first five).
+    """
     plt = pyplot()
+    several = xs.ndim == 3
+    xs = xs[:5] if several else xs[None]
     shown = min(len(names), 6)
     fig = plt.figure(figsize=(11, max(3.0, 1.6 * shown)), constrained_layout=True)
     grid = fig.add_gridspec(shown, 2, width_ratios=(1.4, 1))
     for i in range(shown):
         ax = fig.add_subplot(grid[i, 0])
-        ax.plot(t, xs[:, i], lw=1.0, color=f"C{i}")
+        for m, x in enumerate(xs):
+            ax.plot(t, x[:, i], lw=1.0, color=f"C{m if several else i}", label=f"trajectory {m}" if i == 0 else None)
         ax.set_ylabel(names[i])
+        if several and i == 0:
+            ax.legend(fontsize=7, loc="upper right")
         ax.grid(alpha=0.3)
         if i < shown - 1:
             ax.tick_params(labelbottom=False)
     ax.set_xlabel("t")
     if len(names) >= 3:
         phase = fig.add_subplot(grid[:, 1], projection="3d")
-        phase.plot(xs[:, 0], xs[:, 1], xs[:, 2], lw=0.6)
+        for x in xs:
+            phase.plot(x[:, 0], x[:, 1], x[:, 2], lw=0.6)
         phase.set_xlabel(names[0])
         phase.set_ylabel(names[1])
         phase.set_zlabel(names[2])
     elif len(names) == 2:
         phase = fig.add_subplot(grid[:, 1])
-        phase.plot(xs[:, 0], xs[:, 1], lw=0.8)
+        for x in xs:
+            phase.plot(x[:, 0], x[:, 1], lw=0.8)
         phase.set_xlabel(names[0])
         phase.set_ylabel(names[1])
         phase.grid(alpha=0.3)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from conftest import EXAMPLES, LORENZ, tolerance
 
 import symdyn
@@ -295,3 +296,26 @@ def test_a_run_time_failure_is_one_line_with_the_flag_that_helps(tmp_path, capsy
         "symdyn simulate: error: implicit_euler: Newton's method did not converge in an implicit step (step 0, t = 0); "
         "try a smaller --dt, more --substeps or another --method\n"
     )
+
+
+def test_simulate_plots_several_trajectories(tmp_path, capsys):
+    """--trajectories 3 --plot draws them over each other (it was refused)."""
+    args = ["simulate", str(EXAMPLES / "two_body.sdyn"), "--t-end", "1", "--dt", "0.1", "--trajectories", "3"]
+    png = tmp_path / "orbits.png"
+    assert main([*args, "--draw", "e=0.5:0.7", "-o", str(tmp_path / "d.npz"), "--plot", str(png)]) == 0
+    assert f"plot -> {png} (the first 3 of 3 trajectories)" in capsys.readouterr().out
+    assert png.stat().st_size > 20_000
+
+
+def test_a_mistyped_option_gets_the_closest_one(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", LORENZ_FILE, "--tend", "3", "-o", "x.npz"])
+    assert "unknown option --tend; did you mean --t-end?" in capsys.readouterr().err
+
+
+def test_audit_names_the_point_and_says_stable_in_words(capsys):
+    model = str(EXAMPLES / "damped_oscillator.sdyn")
+    assert main(["audit", model, "--method", "rk4", "--h", "1", "--steps", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "linearised at x = 1, y = 0" in out and "stable: decays, as the step does" in out
+    assert "rk4 at h = 1 agrees with the field at all 1 points: stable at the 1 where the field decays" in out

@@ -524,6 +524,12 @@ def test_evaluate_labels_name_the_fields_in_order(pipeline, capsys):
     np.testing.assert_allclose(evaluations["mlp-ad"].relative_error, pipeline.expected.relative_error, rtol=rtol)
     out = pipeline.printed["evaluate"]
     assert 0 <= out.index("hybrid-fd: 3 rollouts to t = 0.6") < out.index("mlp-ad: 3 rollouts to t = 0.6")
+    # one table, a column per network in the order given (it was a table per network)
+    header = next(line for line in out.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "hybrid-fd", "mlp-ad"] and out.count("metric") == 1
+    row = next(line for line in out.splitlines() if line.startswith("jacobian_error")).split()[1:]
+    expected = [f"{evaluations[label].jacobian_error:.4g}" for label in ("hybrid-fd", "mlp-ad")]
+    assert row == expected
     plots = pipeline.folder / "plots"
     assert (plots / "rollouts.png").stat().st_size > 0 and (plots / "conserved.png").stat().st_size > 0
     fields = [pipeline.folder / "ad.eqx", pipeline.folder / "hybrid.eqx"]
@@ -635,3 +641,19 @@ def test_command_line_errors_name_the_fault(tmp_path, capsys):
     assert "--draw 'q=0:1': expected NAME=LOW:HIGH with NAME one of e" in capsys.readouterr().err
     assert main(["evaluate", model, "--network", str(tmp_path / "d.npz"), "--data", str(tmp_path / "d.npz")]) == 2
     assert "not a symdyn network or checkpoint file" in capsys.readouterr().err
+
+
+def test_train_on_data_without_parameters_and_from_csv(tmp_path):
+    """A model with no @parameters: simulate, then train, works (numpy's reshape of an empty array failed); a CSV
+    with a header `t,x,y` trains as the same single trajectory does."""
+    rotation = tmp_path / "np.sdyn"
+    rotation.write_text("model Rot\n    @variables x(t) = 1  y(t) = 0\n    D(x) ~ y\n    D(y) ~ -x\nend\n")
+    assert cli("simulate", rotation, "--t-end", "2", "--dt", "0.05", "-o", tmp_path / "np.npz")[0] == 0
+    base = ["--rollout", "2", "--epochs", "2", "--width", "8", "--seed", "3", "--quiet"]
+    assert cli("train", "--data", tmp_path / "np.npz", *base, "-o", tmp_path / "a.eqx")[0] == 0
+    data = Trajectories.load(tmp_path / "np.npz")
+    assert data.parameters.shape == (1, 0)
+    np.savetxt(tmp_path / "np.csv", np.column_stack([data.t, data.states[0]]), delimiter=",", header="t,x,y",
+               comments="", fmt="%.17g")  # fmt: skip
+    assert cli("train", "--data", tmp_path / "np.csv", *base, "-o", tmp_path / "b.eqx")[0] == 0
+    assert_same_arrays(load_network(tmp_path / "a.eqx"), load_network(tmp_path / "b.eqx"))

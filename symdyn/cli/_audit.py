@@ -52,11 +52,7 @@ def run(args: argparse.Namespace) -> int:
         points = start[None]
     report = audit(low, points, args.method, args.h, p=p, n_steps=args.steps, refine=args.refine)
     print(report)
-    hidden, made = int(report.hidden_instability.any(axis=1).sum()), int(report.made_unstable.any(axis=1).sum())
-    print(
-        f"{hidden} of {len(points)} points with growth the integrator hides, {made} with decay it turns into growth; "
-        f"largest gap between steps h and h/{args.refine}: {report.gap.max():.3e}"
-    )
+    print(f"{report.verdict()}; largest gap between steps h and h/{args.refine}: {report.gap.max():.3e}")
     if args.plot:
         from ..plot import plot_audit
 

@@ -11,7 +11,7 @@ import jax
 from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import evaluate, load_network, read_network_metadata
+from ..train import comparison_table, evaluate, load_network, read_network_metadata
 
 
 def add_parser(commands) -> None:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         )
         evaluations[label] = evaluation
         print(f"{label}: {evaluation.relative_error.shape[0]} rollouts to t = {evaluation.t[-1]:g}")
-        print(evaluation.table())
+    print(comparison_table(evaluations))
     if args.output:
         evaluation.save(args.output)
         print(f"metrics -> {args.output}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
 
@@ -15,8 +16,32 @@ from . import _audit, _check, _codegen, _discover, _evaluate, _show, _simulate, 
 _COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the closest known option suggested for a mistyped one (`--tend` → `--t-end`)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str):
+        given = getattr(self, "_given", [])
+        known = list(self._option_string_actions)
+        for action in self._actions:  # the options of the command given, for the top-level parser
+            if isinstance(action, argparse._SubParsersAction):
+                command = next((action.choices[t] for t in given if t in action.choices), None)
+                known += list(command._option_string_actions) if command is not None else []
+        for token in given:
+            flag = token.split("=", 1)[0]
+            if flag.startswith("--") and flag not in known:
+                close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                message = f"unknown option {flag}{hint}"
+                break
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symdyn",
         description="Dynamical systems from model files: exact Jacobians, JAX code, simulation.",
     )

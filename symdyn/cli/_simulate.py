@@ -163,9 +163,11 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
 def _plot(data: Trajectories, path: str) -> None:
     from ..plot import plot_fields, plot_trajectory
 
-    title = data.model_name
+    title, count = data.model_name, len(data)
     if data.grid:
         plot_fields(data.t, data.grid, data.states[0], data.names, data.coordinate_names, path, title=title)
+        shown = f" (the first of {count} trajectories)" if count > 1 else ""
     else:
-        plot_trajectory(data.t, data.states[0], data.names, path, title=title)
-    print(f"plot -> {path}")
+        plot_trajectory(data.t, data.states if count > 1 else data.states[0], data.names, path, title=title)
+        shown = f" (the first {min(count, 5)} of {count} trajectories)" if count > 1 else ""
+    print(f"plot -> {path}{shown}")

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..integrators import AbstractIntegrator, get, integrate, vector_field
-from ..lower import LoweredModel
+from ..lower import AbstractLoweredModel, LoweredModel
 from ._characteristic import Characteristic
 
 
@@ -30,6 +30,7 @@ class AuditReport:
         gap: (M,), the largest distance between the trajectory at step h and at step h/refine from
             each point, relative to the size of the fine trajectory.
         coarse, fine: (M, n_steps + 1, n) the two trajectories, at the times of the coarse steps.
+        state_names: the entries of a point (the model's states, or x0, x1, ... for a callable).
     """
 
     method: str
@@ -42,30 +43,50 @@ class AuditReport:
     gap: np.ndarray
     coarse: np.ndarray
     fine: np.ndarray
+    state_names: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
         """True when some point shows either artifact."""
         return bool(self.hidden_instability.any() or self.made_unstable.any())
 
+    def finding(self, i: int, j: int) -> str:
+        """Eigenvalue j at point i in words: what the field does there, and whether the step agrees."""
+        if self.hidden_instability[i, j]:
+            return "HIDDEN INSTABILITY: grows, the step decays"
+        if self.made_unstable[i, j]:
+            return "MADE UNSTABLE: decays, the step grows"
+        growth = "grows" if self.eigenvalues[i, j].real > 0 else "decays"
+        return f"{'unstable' if growth == 'grows' else 'stable'}: {growth}, as the step does"
+
     def __str__(self) -> str:
         lines = [f"audit of {self.method} at h = {self.h:g}: {len(self.points)} points"]
-        lines.append(f"{'point':>5}  {'h·λ̂':<28}{'max|ζ|':>9}  {'finding':<26}{'gap':>10}")
+        lines.append(f"{'point':>5}  {'h·λ̂':<28}{'max|ζ|':>9}  {'finding':<44}{'gap':>10}")
         for i, point_eigenvalues in enumerate(self.eigenvalues):
+            at = ", ".join(f"{name} = {value:.6g}" for name, value in zip(self.state_names, self.points[i]))
+            lines.append(f"{i:>5}  linearised at {at}")
             for j, eigenvalue in enumerate(point_eigenvalues):
                 z = self.h * eigenvalue
-                finding = (
-                    "HIDDEN INSTABILITY"
-                    if self.hidden_instability[i, j]
-                    else "MADE UNSTABLE"
-                    if self.made_unstable[i, j]
-                    else "consistent"
-                )
                 gap = f"{self.gap[i]:.3e}" if j == 0 else ""
-                label = str(i) if j == 0 else ""
                 z_text = f"{z.real:+.5f}{z.imag:+.5f}i"
-                lines.append(f"{label:>5}  {z_text:<28}{self.amplification[i, j]:>9.5f}  {finding:<26}{gap:>10}")
+                lines.append(
+                    f"{'':>5}  {z_text:<28}{self.amplification[i, j]:>9.5f}  {self.finding(i, j):<44}{gap:>10}"
+                )
         return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """One sentence: is the step stable where the field is, at every point?"""
+        hidden, made = int(self.hidden_instability.any(axis=1).sum()), int(self.made_unstable.any(axis=1).sum())
+        if not hidden and not made:
+            stable = int((self.eigenvalues.real <= 0).all(axis=1).sum())
+            return (
+                f"{self.method} at h = {self.h:g} agrees with the field at all {len(self.points)} points: "
+                f"stable at the {stable} where the field decays, unstable where it grows"
+            )
+        return (
+            f"{self.method} at h = {self.h:g} does not match the field: {hidden} of {len(self.points)} points with "
+            f"growth the integrator hides, {made} with decay it turns into growth"
+        )
 
 
 def audit(
@@ -98,6 +119,7 @@ def audit(
     method = get(method)
     field = vector_field(f, p)
     points = jnp.atleast_2d(jnp.asarray(points, dtype=jnp.result_type(float)))
+    n = points.shape[-1]
     jacobians = jax.vmap(lambda x: field.jacobian(t, x))(points)
     eigenvalues = np.linalg.eigvals(np.asarray(jacobians, dtype=np.float64))
     amplification = Characteristic(method).amplification(h * eigenvalues)
@@ -125,4 +147,5 @@ def audit(
         gap=np.asarray(distance / size),
         coarse=np.asarray(coarse),
         fine=np.asarray(fine),
+        state_names=f.state_names if isinstance(f, AbstractLoweredModel) else tuple(f"x{i}" for i in range(n)),
     )

@@ -2,7 +2,7 @@
 
 from ..data import Chunks
 from ._checkpoint import load_network, read_network_metadata, save_network
-from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, evaluate
+from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, comparison_table, evaluate
 from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, objective, rollout, trajectory_loss
 from ._networks import MLP, AbstractNetwork, Hybrid
 from ._search import GridSearch, grid_search
@@ -23,6 +23,7 @@ __all__ = [
     "TrainState",
     "Trained",
     "TrainingDiverged",
+    "comparison_table",
     "evaluate",
     "grid_search",
     "load_network",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 
 import equinox as eqx
 import jax
@@ -87,8 +88,7 @@ class Evaluation:
         return row
 
     def table(self) -> str:
-        rows = [f"{key:<32} {value:.4g}" for key, value in self.summary().items()]
-        return "\n".join([f"{'metric':<32} value", *rows, f"(J_e {self.jacobian_estimate})"])
+        return comparison_table({"value": self})
 
     def save(self, path: str | os.PathLike) -> None:
         """The curves and metrics as `.npz`."""
@@ -100,6 +100,22 @@ class Evaluation:
             conserved_names=np.array(self.conserved_names, dtype=str),
             **{key: np.asarray(value) for key, value in self.summary().items()},
         )
+
+
+def comparison_table(evaluations: Mapping[str, Evaluation]) -> str:
+    """The metrics of several evaluations side by side, a column per label.
+
+    Example:
+        >>> print(comparison_table({"N=2": evaluate(a, model, test), "N=2 + L_AD": evaluate(b, model, test)}))
+    """
+    summaries = {label: evaluation.summary() for label, evaluation in evaluations.items()}
+    width = max(12, *(len(label) + 2 for label in summaries))
+    rows = [f"{'metric':<32}" + "".join(f"{label:>{width}}" for label in summaries)]
+    for key in dict.fromkeys(k for summary in summaries.values() for k in summary):
+        values = [summary.get(key, float("nan")) for summary in summaries.values()]
+        rows.append(f"{key:<32}" + "".join(f"{value:>{width}.4g}" for value in values))
+    estimates = sorted({evaluation.jacobian_estimate for evaluation in evaluations.values()})
+    return "\n".join([*rows, f"(J_e {', '.join(estimates)})"])
 
 
 def evaluate(
