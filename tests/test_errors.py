@@ -204,6 +204,30 @@ SEMANTIC_ERRORS = {
         17,
     ),
     "D as a value": (model_text("@variables x(t)", "D(x) ~ D"), "`D` is the time derivative", 3, 12),
+    "derivatives that cancel": (
+        model_text("@variables x(t)", "D(x) ~ D(x) + 1"),
+        "the D(x) terms of this equation cancel",
+        3,
+        5,
+    ),
+    "derivatives that cancel in a second equation": (
+        model_text("@variables x(t) y(t)", "D(x) ~ y", "D^2(y) ~ D^2(y) - x"),
+        "the D^2(y) terms of this equation cancel",
+        4,
+        5,
+    ),
+    "partial derivative in a coordinate the domain lacks": (
+        model_text("@domain x ∈ Periodic(0, 1; points = 8)", "@variables u(t, x)", "D(u) ~ ∂y(u)"),
+        "`y` is not a coordinate of the domain",
+        4,
+        12,
+    ),
+    "ASCII partial derivative in a coordinate the domain lacks": (
+        model_text("@domain x ∈ Periodic(0, 1; points = 8)", "@variables u(t, x)", "D(u) ~ Dxy(u)"),
+        "`y` is not a coordinate of the domain",
+        4,
+        12,
+    ),
 }
 
 SYNTAX_ERRORS = {
@@ -228,6 +252,18 @@ SYNTAX_ERRORS = {
         14,
     ),
     "empty file": ("", "a model file starts with `model Name`", 1, 1),
+    "bracket left open before ~": (
+        model_text("@parameters A ω", "@variables θ(t)", "D(θ) ~ sin(θ ~ A*cos(ω*t)"),
+        "this `(` is never closed",
+        4,
+        15,
+    ),
+    "bracket left open before =": (
+        model_text("@variables x(t)", "@initial D(x = 1", "D^2(x) ~ -x"),
+        "this `(` is never closed",
+        3,
+        15,
+    ),
 }
 
 
@@ -268,6 +304,41 @@ def test_an_error_shows_the_line_a_caret_and_a_hint():
         "     |             ^^^^\n"
         "hint: did you mean `sigma`?"
     )
+
+
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        (model_text("@parameters γ", "@variables x(t)", "D(x) ~ -gamma*x"), "did you mean `γ`?"),
+        (model_text("@variables θ(t)", "D^2(θ) ~ -sin(theta)"), "did you mean `θ`?"),
+        (
+            model_text("@variables x(t)", "D(x) ~ D(x) + 1"),
+            "what is left, `-1 ~ 0`, has no D(x); write D(x) on one side",
+        ),
+        (
+            model_text(
+                "@domain x ∈ Periodic(0, 1; points = 8)  y ∈ Periodic(0, 1; points = 8)",
+                "@variables u(t, x, y)",
+                "D(u) ~ ∂z(u)",
+            ),
+            "the coordinates of the domain are `x`, `y`",
+        ),
+        (
+            model_text("@variables x(t)", "D(x) ~ ∂y(x)"),
+            "the model has no @domain: declare it, as in `@domain y ∈ Periodic(0, 1; points = 64)`",
+        ),
+        (
+            model_text("@variables x(t)", "D(x) ~ sin(x ~ 1"),
+            "close it before `~`, which stands outside brackets",
+        ),
+    ],
+    ids=["gamma", "theta", "cancel", "coordinates", "no domain", "open bracket"],
+)
+def test_hints_name_what_was_meant(text, hint):
+    """A spelled-out Greek name gets the Greek one; the other hints say what to write."""
+    with pytest.raises(symdyn.SymdynError) as caught:
+        symdyn.parse(text)
+    assert caught.value.hint == hint
 
 
 def test_load_reports_the_path(tmp_path):

@@ -256,3 +256,12 @@ def test_latex_of_ode_and_pde_models():
     assert r"\frac{\partial^{4} u}{\partial x^{4}}" in pde
     second = symdyn.load(EXAMPLES / "pendulum.sdyn").to_latex()
     assert r"\frac{\mathrm{d}^{2} \theta}{\mathrm{d} t^{2}}" in second
+
+
+def test_latex_of_a_pde_shows_its_domain_and_boundary_conditions():
+    heat = symdyn.load(EXAMPLES / "heat_rod.sdyn").to_latex().split(" \\\\\n")
+    assert heat[0] == "\\begin{aligned}\nx &\\in [0, 1] \\quad \\text{101 points}"
+    assert heat[2] == r"u &= 0 \quad \text{at } x = 0"
+    assert heat[3] == r"\frac{\partial u}{\partial x} &= 0 \quad \text{at } x = 1" + "\n\\end{aligned}"
+    ks = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn").to_latex()
+    assert r"x &\in [0, 64) \quad \text{periodic, 256 points}" in ks

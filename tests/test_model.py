@@ -8,6 +8,7 @@ import sympy as sp
 from conftest import EXAMPLES, LORENZ, ODE_FILES
 
 import symdyn
+from symdyn.cli import main
 
 
 def sym(name: str) -> sp.Symbol:
@@ -159,3 +160,21 @@ end
     assert spread == compact
     assert hash(spread) == hash(compact)
     assert symdyn.parse(LORENZ.replace("β = 8/3", "β = 2.6666666666666665")) != compact
+
+
+def test_show_latex_of_a_pde_has_its_domain_and_writes_directions_with_delta(capsys):
+    """`symdyn show --latex --jacobian`: the domain line, and `δuˍx` as `\\delta u_{x}`, not `deltau_{x}`."""
+    assert main(["show", str(EXAMPLES / "kuramoto_sivashinsky.sdyn"), "--latex", "--jacobian"]) == 0
+    out = capsys.readouterr().out
+    assert "\\begin{aligned}\nx &\\in [0, 64) \\quad \\text{periodic, 256 points} \\\\\n" in out
+    assert out.endswith("\n- u \\delta u_{x} - u_{x} \\delta u - \\delta u_{xx} - \\delta u_{xxxx}\n")
+
+
+def test_check_of_a_template_counts_and_names_its_unknowns(capsys):
+    assert main(["check", str(EXAMPLES / "lorenz_template.sdyn"), str(EXAMPLES / "lorenz.sdyn")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(
+        "lorenz_template.sdyn: ok: ODE model LorenzTemplate, 3 first-order states, 0 parameters, "
+        "7 unknowns to fit (a₁, a₂, a₃, a₄, a₅, a₆, a₇)"
+    )
+    assert out[1].endswith("lorenz.sdyn: ok: ODE model Lorenz, 3 first-order states, 3 parameters")

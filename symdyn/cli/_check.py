@@ -28,8 +28,13 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
         else:
             kind = "PDE" if model.is_pde else "ODE"
+            unknowns = ""
+            if model.unknowns:  # a template: its coefficients are fitted to data by `symdyn discover`
+                count = len(model.unknowns)
+                names = ", ".join(u.name for u in model.unknowns)
+                unknowns = f", {count} unknown{'s' * (count > 1)} to fit ({names})"
             print(
                 f"{path}: ok: {kind} model {model.name}, {len(model.state_vector)} first-order states, "
-                f"{len(model.parameters)} parameters"
+                f"{len(model.parameters)} parameters{unknowns}"
             )
     return 1 if failed else 0

@@ -149,6 +149,23 @@ def _unclosed_bracket(parser: Lark, text: str, before: tuple[int, int]) -> Token
     return stack[-1] if stack else None
 
 
+def _closed_on_its_line(parser: Lark, text: str, opened: Token, line: int) -> bool:
+    """Whether the bracket `opened` is closed by line `line` (lexing errors count as closed: no claim)."""
+    depth = 0
+    try:
+        for token in parser.lex(text):
+            if token.line > line:
+                return False
+            if (token.line, token.column) < (opened.line, opened.column):
+                continue
+            depth += {"LPAR": 1, "RPAR": -1}.get(token.type, 0)
+            if depth == 0:
+                return True
+    except UnexpectedInput:
+        return True
+    return False
+
+
 def _end_of_text(source: Source) -> Span:
     lines = source.text.rstrip().split("\n")
     return Span.point(len(lines), len(lines[-1].rstrip("\r")) + 1)
@@ -185,6 +202,16 @@ def syntax_error(error: UnexpectedInput, source: Source, parser: Lark) -> Symdyn
             source=source,
             span=Span.point(opened.line, opened.column),
             hint=f"close it before the statement ends; the parser ran on to line {span.line}",
+        )
+
+    # `sin(θ ~ A*cos(ω*t)`: the parser stops at `~`, but the fault is the bracket left open before it
+    relation = {"TILDE": "`~`", "EQUAL": "`=`"}.get(token.type) if token is not None else None
+    if opened is not None and relation and not _closed_on_its_line(parser, source.text, opened, token.line):
+        return SymdynSyntaxError(
+            "this `(` is never closed",
+            source=source,
+            span=Span.point(opened.line, opened.column),
+            hint=f"close it before {relation}, which stands outside brackets",
         )
 
     label = _common_mistake(error, parser)

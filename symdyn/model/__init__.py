@@ -16,7 +16,7 @@ from ._latex import expression_to_latex
 from ._linear import LinearSplit, LinearTerm
 from ._load import load, parse
 from ._model import Model
-from ._names import ascii_name
+from ._names import NameMatch, ascii_name, match_name, spellings
 from ._text import SymdynPrinter, expression_to_text
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "LinearSplit",
     "LinearTerm",
     "Model",
+    "NameMatch",
     "Parameter",
     "State",
     "SymdynPrinter",
@@ -39,5 +40,7 @@ __all__ = [
     "expression_to_latex",
     "expression_to_text",
     "load",
+    "match_name",
     "parse",
+    "spellings",
 ]

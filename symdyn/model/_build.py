@@ -21,6 +21,7 @@ from ._expressions import BoundaryPoint, Context, ExpressionBuilder
 from ._first_order import Jet, jet_of, reduce_to_first_order
 from ._model import Model, resolve_values
 from ._scope import Declared, Scope
+from ._text import expression_to_text
 
 _DOMAIN_KINDS = ("Periodic", "Interval")
 
@@ -65,6 +66,7 @@ class _Builder:
         self._resolve_state_arguments()
         equations = tuple(self._equation(e) for e in self.statements(syn.Equation) if not e.boundary)
         states = self._states(equations)
+        self._check_cancelled(equations, states)
         initial_values = self._initial_values(states)
         observed = tuple(self._named("observed"))
         conserved = tuple(self._named("conserved"))
@@ -217,6 +219,29 @@ class _Builder:
             State(self.scope.get(name).function, self.state_arguments[name], orders[name], names[name].name.span)
             for name in orders
         )
+
+    def _check_cancelled(self, equations: tuple[Equation, ...], states: tuple[State, ...]) -> None:
+        """`D(x) ~ D(x) + 1`: derivatives written on both sides that cancel, leaving a state or an equation
+        without its highest derivative, are named here rather than blamed on the state or the equation."""
+        by_name = {s.name: s for s in states}
+        for equation in equations:
+            residual = equation.lhs - equation.rhs
+            kept = residual.atoms(sp.Derivative)
+            written = equation.lhs.atoms(sp.Derivative) | equation.rhs.atoms(sp.Derivative)
+            highest = any(
+                (jet := jet_of(d, by_name)) is not None and not jet.space and jet.time_order == jet.state.order
+                for d in kept
+            )
+            jets = [(d, jet) for d in written - kept if (jet := jet_of(d, by_name)) is not None]
+            for derivative, jet in sorted(jets, key=lambda j: (-j[1].time_order, sp.default_sort_key(j[0]))):
+                if not (jet.time_order > jet.state.order or (not highest and not jet.space)):
+                    continue
+                text = expression_to_text(derivative)
+                raise self.error(
+                    f"the {text} terms of this equation cancel",
+                    equation.span,
+                    f"what is left, `{expression_to_text(residual)} ~ 0`, has no {text}; write {text} on one side",
+                )
 
     def _initial_values(self, states: tuple[State, ...]) -> tuple[InitialValue, ...]:
         by_name = {s.name: s for s in states}

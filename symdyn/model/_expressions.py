@@ -225,10 +225,26 @@ class ExpressionBuilder:
             return builtin.build(*arguments)
         counts = self._derivative_operator(node)
         if counts is None:
+            raise self._unknown_function(node)
+        return self._derivative(node, counts, context, points)
+
+    def _unknown_function(self, node: syn.Call) -> SymdynSemanticError:
+        """`∂y(u)` (and `Dy(u)` in a PDE) names a coordinate the domain lacks; anything else is a misspelling."""
+        coordinates = [c.name for c in self.bounds]
+        if not (node.callee.startswith("∂") or (node.callee.startswith("D") and coordinates)):
             close = self.scope.suggestion(node.callee, tuple(BUILTINS) + ("D",))
             hint = f"did you mean `{close}`?" if close else "see docs/language.md for the functions a model can call"
-            raise self.error(f"unknown function `{node.callee}`", node.callee_span, hint)
-        return self._derivative(node, counts, context, points)
+            return self.error(f"unknown function `{node.callee}`", node.callee_span, hint)
+        rest, known = node.callee[1:], sorted([self.time.name, *coordinates], key=len, reverse=True)
+        while prefix := next((k for k in known if rest.startswith(k) and rest != k), None):
+            rest = rest[len(prefix) :]  # `∂xz(u)`: the fault is `z`
+        if not coordinates:
+            hint = f"the model has no @domain: declare it, as in `@domain {rest} ∈ Periodic(0, 1; points = 64)`"
+        elif len(coordinates) == 1:
+            hint = f"the domain has one coordinate, `{coordinates[0]}`"
+        else:
+            hint = "the coordinates of the domain are " + ", ".join(f"`{c}`" for c in coordinates)
+        return self.error(f"`{rest}` is not a coordinate of the domain", node.callee_span, hint)
 
     def _state_call(
         self, declared: Declared, node: syn.Call, context: Context, points: list[BoundaryPoint] | None

@@ -15,9 +15,8 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import Source, SymdynSemanticError
 from ._components import Equation, State
+from ._names import JET_MARK
 from ._scope import real_symbol
-
-JET_MARK = "ˍ"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 class _ModelLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        if expr.name.startswith("δ") and len(expr.name) > 1:  # a direction of jvp(): δu, δuˍx
+            return r"\delta " + self._print_Symbol(sp.Symbol(expr.name[1:]), style)
         return super()._print_Symbol(sp.Symbol(ascii_name(expr.name)), style)
 
     def _print_Function(self, expr, exp=None) -> str:
@@ -39,6 +41,15 @@ def expression_to_latex(expr: sp.Expr) -> str:
 
 
 def model_to_latex(model: Model) -> str:
-    """`\\begin{aligned} ... \\end{aligned}` with one line per equation."""
-    rows = [f"{expression_to_latex(e.lhs)} &= {expression_to_latex(e.rhs)}" for e in model.equations]
+    """`\\begin{aligned} ... \\end{aligned}`: a line per coordinate of the domain, per equation and
+    per boundary condition."""
+    show = expression_to_latex
+    rows = []
+    for c in model.domain:
+        interval = f"[{show(c.lower)}, {show(c.upper)}" + (")" if c.periodic else "]")
+        what = f"periodic, {c.points} points" if c.periodic else f"{c.points} points"
+        rows.append(rf"{show(c.symbol)} &\in {interval} \quad \text{{{what}}}")
+    rows += [f"{show(e.lhs)} &= {show(e.rhs)}" for e in model.equations]
+    for b in model.boundary_conditions:
+        rows.append(rf"{show(b.lhs)} &= {show(b.rhs)} \quad \text{{at }} {show(b.coordinate)} = {show(b.at)}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

@@ -212,7 +212,7 @@ class Model:
         return first_order_model(self)
 
     def to_latex(self) -> str:
-        """The equations as a LaTeX `aligned` block."""
+        """The model as a LaTeX `aligned` block: its domain, equations and boundary conditions."""
         from ._latex import model_to_latex
 
         return model_to_latex(self)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,6 +9,7 @@ import sympy as sp
 
 from .._errors import Source, Span, SymdynSemanticError
 from ._functions import BUILTINS, CONSTANTS, OPERATORS
+from ._names import closest_name
 
 Kind = Literal["constant", "parameter", "unknown", "state", "coordinate", "observed", "conserved", "time"]
 
@@ -89,7 +89,5 @@ class Scope:
         return [d for d in self._names.values() if d.kind in kinds]
 
     def suggestion(self, name: str, extra: tuple[str, ...] = ()) -> str | None:
-        """The declared (or `extra`) name closest to a misspelt `name`."""
-        candidates = [n for n, d in self._names.items() if d.kind != "time"] + list(extra)
-        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-        return close[0] if close else None
+        """The declared (or `extra`) name closest to a misspelt `name`: `sigm` -> `sigma`, `gamma` -> `γ`."""
+        return closest_name(name, [n for n, d in self._names.items() if d.kind != "time"] + list(extra))
