@@ -193,24 +193,31 @@ def plot_discovery(
 def plot_rollouts(
     evaluations: dict, truth: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> None:
-    """The seed's Figure 1 row: one test trajectory against each network's rollout (its first two states),
-    the mean relative error R_e(θ, t) over time, and the distribution of R_e at the final time."""
+    """The seed's Figure 1 row: one test trajectory against each network's rollout (its first two states; left out
+    for fields on a grid, which `plot_space_time` draws), the mean relative error R_e(θ, t) over time, and the
+    distribution of R_e at the final time."""
     plt = pyplot()
-    fig, (orbit, curve, final) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
-    j = 1 if truth.shape[-1] > 1 else 0
-    orbit.plot(truth[:, 0], truth[:, j], color="black", lw=2.0, label="truth")
-    span = np.ptp(truth[:, [0, j]], axis=0).max()
-    low, high = truth[:, [0, j]].min() - span, truth[:, [0, j]].max() + span
+    on_grid = truth.ndim > 2
+    fig, axes = plt.subplots(1, 2 if on_grid else 3, figsize=(10 if on_grid else 15, 4.2), constrained_layout=True)
+    curve, final = axes[-2:]
+    if not on_grid:
+        orbit, j = axes[0], 1 if truth.shape[-1] > 1 else 0
+        orbit.plot(truth[:, 0], truth[:, j], color="black", lw=2.0, label="truth")
+        span = np.ptp(truth[:, [0, j]], axis=0).max()
+        low, high = truth[:, [0, j]].min() - span, truth[:, [0, j]].max() + span
+        for i, (label, evaluation) in enumerate(evaluations.items()):
+            xs = np.clip(evaluation.predicted[0], low, high)
+            orbit.plot(xs[:, 0], xs[:, j], color=f"C{i}", lw=0.7, alpha=0.8, label=label)
+        orbit.set(xlabel=names[0], ylabel=names[j], xlim=(low, high), ylim=(low, high), title="a test trajectory")
+        orbit.legend(fontsize=8)
     for i, (label, evaluation) in enumerate(evaluations.items()):
-        xs = np.clip(evaluation.predicted[0], low, high)
-        orbit.plot(xs[:, 0], xs[:, j], color=f"C{i}", lw=0.7, alpha=0.8, label=label)
         with np.errstate(all="ignore"):
             mean = np.mean(evaluation.relative_error, axis=0)
         curve.plot(evaluation.t, np.where(np.isfinite(mean), mean, np.nan), color=f"C{i}", label=label)
-    orbit.set(xlabel=names[0], ylabel=names[j], xlim=(low, high), ylim=(low, high), title="a test trajectory")
-    orbit.legend(fontsize=8)
     curve.set(yscale="log", xlabel="t", ylabel="mean R_e(θ, t)", title="relative error over time")
     curve.grid(alpha=0.3, which="both")
+    if on_grid:
+        curve.legend(fontsize=8)
     finals = [np.clip(e.final_error, 1e-8, 1e30) for e in evaluations.values()]
     final.boxplot(finals, showfliers=True)
     final.set_xticks(range(1, len(finals) + 1), list(evaluations), rotation=20, fontsize=8)
@@ -222,8 +229,39 @@ def plot_rollouts(
     plt.close(fig)
 
 
+def plot_space_time(
+    evaluations: dict,
+    truth: np.ndarray,
+    coordinate: np.ndarray,
+    coordinate_name: str,
+    path: str | os.PathLike,
+    title: str = "",
+) -> None:
+    """The seed's Figure 1, bottom row: the first test trajectory's first field `truth` (T, n_fields, points) on a
+    1-D grid as a space-time image, each network's rollout of it, and each one's error, on shared colour scales."""
+    plt = pyplot()
+    t = next(iter(evaluations.values())).t
+    limit = float(np.max(np.abs(truth[:, 0])))
+    columns = 1 + 2 * len(evaluations)
+    fig, axes = plt.subplots(1, columns, figsize=(3.6 * columns, 4), squeeze=False, constrained_layout=True)
+    panels = [("truth", truth[:, 0], limit)]
+    for label, evaluation in evaluations.items():
+        with np.errstate(all="ignore"):
+            model = np.clip(evaluation.predicted[0, :, 0], -10 * limit, 10 * limit)
+        panels += [(label, model, limit), (f"{label}: error", model - truth[:, 0], limit)]
+    for ax, (name, values, scale) in zip(axes[0], panels):
+        image = ax.pcolormesh(coordinate, t, values, shading="auto", cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set(xlabel=coordinate_name, ylabel="t", title=name)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_conserved_errors(evaluations: dict, path: str | os.PathLike, title: str = "") -> None:
-    """The seed's Figure 3: the mean relative error of each conserved quantity over time, and its final distribution."""
+    """The seed's Figure 3 (Appendix C for KS mass): the mean error of each conserved quantity over time, and its
+    final distribution; relative, or absolute for a quantity whose true value is zero."""
     plt = pyplot()
     names = next(iter(evaluations.values())).conserved_names
     fig, axes = plt.subplots(len(names), 2, figsize=(11, 3.4 * len(names)), squeeze=False, constrained_layout=True)
@@ -233,13 +271,14 @@ def plot_conserved_errors(evaluations: dict, path: str | os.PathLike, title: str
             with np.errstate(all="ignore"):
                 mean = np.mean(evaluation.conserved_error[..., row], axis=0)
             curve.plot(evaluation.t, np.where(np.isfinite(mean), mean, np.nan), color=f"C{i}", label=label)
-        curve.set(yscale="log", xlabel="t", ylabel=f"mean relative error of {name}")
+        kind = "relative" if next(iter(evaluations.values())).conserved_relative[row] else "absolute"
+        curve.set(yscale="log", xlabel="t", ylabel=f"mean {kind} error of {name}")
         curve.grid(alpha=0.3, which="both")
         curve.legend(fontsize=8)
         finals = [np.clip(e.conserved_error[:, -1, row], 1e-12, 1e30) for e in evaluations.values()]
         final.boxplot(finals)
         final.set_xticks(range(1, len(finals) + 1), list(evaluations), rotation=20, fontsize=8)
-        final.set(yscale="log", ylabel=f"final relative error of {name}")
+        final.set(yscale="log", ylabel=f"final {kind} error of {name}")
         final.grid(alpha=0.3, axis="y")
     if title:
         fig.suptitle(title)

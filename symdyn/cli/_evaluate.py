@@ -38,7 +38,9 @@ def add_parser(commands) -> None:
         metavar="R",
         help="final relative error from which a rollout counts as diverged (default 10)",
     )
-    parser.add_argument("--plots", metavar="DIR", help="write rollouts.png and conserved.png here")
+    parser.add_argument(
+        "--plots", metavar="DIR", help="write rollouts.png, conserved.png and (1-D fields) space_time.png here"
+    )
     parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one network)")
     parser.add_argument("--x64", action="store_true", help="evaluate in float64 (default float32)")
     parser.set_defaults(run=run)
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         evaluation.save(args.output)
         print(f"metrics -> {args.output}")
     if args.plots:
-        from ..plot import plot_conserved_errors, plot_rollouts
+        from ..plot import plot_conserved_errors, plot_rollouts, plot_space_time
 
         os.makedirs(args.plots, exist_ok=True)
         every = test.every(args.dt or read_network_metadata(args.network[0]).get("dt"))
@@ -82,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
             evaluations, test.states[0, ::every], test.names, Path(args.plots, "rollouts.png"), title=model.name
         )
         written = ["rollouts.png"]
+        if len(test.grid) == 1:
+            path = Path(args.plots, "space_time.png")
+            plot_space_time(
+                evaluations, test.states[0, ::every], test.grid[0], test.coordinate_names[0], path, title=model.name
+            )
+            written.append("space_time.png")
         if model.conserved:
             plot_conserved_errors(evaluations, Path(args.plots, "conserved.png"), title=model.name)
             written.append("conserved.png")

@@ -11,7 +11,7 @@ import optax
 from ..data import Trajectories
 from ..integrators import available
 from ..model import load
-from ..train import HISTORY, MLP, Hybrid, JacobianAD, JacobianFD, grid_search, save_network, train
+from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
 
 
 def add_parser(commands) -> None:
@@ -41,8 +41,15 @@ def add_parser(commands) -> None:
     parser.add_argument("--distribution", default="gaussian", choices=("gaussian", "rademacher"))
     parser.add_argument("--known", metavar="KNOWN.sdyn", help="a hybrid: this model plus a network")
     parser.add_argument("--learn", nargs="+", metavar="STATE", help="with --known: the states the network adds to")
-    parser.add_argument("--width", type=int, default=200, help="hidden width (default 200)")
-    parser.add_argument("--depth", type=int, default=2, help="hidden layers (default 2: three linear layers)")
+    parser.add_argument(
+        "--architecture",
+        default="mlp",
+        choices=("mlp", "cnn"),
+        help="the network: the seed's MLP on the flattened state (default), or a periodic CNN on a grid's fields",
+    )
+    parser.add_argument("--width", type=int, help="hidden width (default 200 for mlp, 32 channels for cnn)")
+    parser.add_argument("--depth", type=int, help="hidden layers (default 2 for mlp: three linear layers; 3 for cnn)")
+    parser.add_argument("--kernel-size", type=int, help="cnn: points each convolution sees per axis (default 5)")
     parser.add_argument("--epochs", type=int, default=300, help="default 300")
     parser.add_argument("--batch-size", type=int, default=256, help="chunks per step (default 256)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default 1e-3)")
@@ -66,12 +73,20 @@ def run(args: argparse.Namespace) -> int:
     if len(args.weight) > 1 and validation is None:
         raise ValueError("several --weight values are grid-searched on --validation; pass it")
     weights_key, train_key = jax.random.split(jax.random.PRNGKey(args.seed))
+    shape = {"width": args.width, "depth": args.depth, "kernel_size": args.kernel_size}
+    shape = {name: value for name, value in shape.items() if value is not None}
+    if "kernel_size" in shape and args.architecture != "cnn":
+        raise ValueError("--kernel-size goes with --architecture cnn")
+    grid = tuple(len(axis) for axis in data.grid)
+    if args.architecture == "cnn" and not grid:
+        raise ValueError("--architecture cnn needs fields on a grid (PDE data); this data holds ODE states")
     if args.known:
-        network = Hybrid(load(args.known), learned=args.learn, width=args.width, depth=args.depth, key=weights_key)
+        known = load(args.known)
+        network = Hybrid(known, learned=args.learn, network=args.architecture, key=weights_key, **shape)
     elif args.learn:
         raise ValueError("--learn goes with --known")
     else:
-        network = MLP(data.names, width=args.width, depth=args.depth, key=weights_key)
+        network = network_kind(args.architecture)(data.names, grid=grid, key=weights_key, **shape)
     if args.regularizer == "ad":
         if model is None:
             raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")

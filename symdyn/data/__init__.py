@@ -2,11 +2,13 @@
 
 from ._generate import generate
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
+from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
 from ._trajectories import Chunks, Trajectories
 from ._uniform import Uniform, draw_parameters
 
 __all__ = [
+    "save_npz_atomically",
     "PRESETS",
     "AbstractInitialCondition",
     "Chunks",

@@ -4,7 +4,7 @@ from ..data import Chunks
 from ._checkpoint import load_network, read_network_metadata, save_network
 from ._evaluate import EXACT_JACOBIAN_LIMIT, Evaluation, comparison_table, evaluate
 from ._losses import AbstractRegularizer, JacobianAD, JacobianFD, objective, rollout, trajectory_loss
-from ._networks import MLP, AbstractNetwork, Hybrid
+from ._networks import MLP, AbstractNetwork, Hybrid, PeriodicCNN, network_kind
 from ._search import GridSearch, grid_search
 from ._train import HISTORY, Trained, TrainingDiverged, TrainState, train
 
@@ -12,6 +12,7 @@ __all__ = [
     "EXACT_JACOBIAN_LIMIT",
     "HISTORY",
     "MLP",
+    "PeriodicCNN",
     "AbstractNetwork",
     "AbstractRegularizer",
     "Chunks",
@@ -27,6 +28,7 @@ __all__ = [
     "evaluate",
     "grid_search",
     "load_network",
+    "network_kind",
     "objective",
     "read_network_metadata",
     "rollout",

@@ -8,13 +8,12 @@ import os
 from typing import Any
 
 import equinox as eqx
-import jax
 import numpy as np
 
-from ..model import parse
-from ._networks import MLP, AbstractNetwork, Hybrid, in_precision
+from ._networks import AbstractNetwork, in_precision, network_kind
 
 _MAGIC = "symdyn-network-v1"
+_EARLIER = "symdyn-field-v1"  # files from before trained fields were called networks
 
 
 def write_atomically(path: str | os.PathLike, header: dict, tree: Any) -> None:
@@ -55,25 +54,18 @@ def _header(file, path) -> dict:
         header = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         header = None
-    if not isinstance(header, dict) or header.get("format") != _MAGIC:
+    if not isinstance(header, dict) or header.get("format") not in (_MAGIC, _EARLIER):
         raise ValueError(f"{os.fspath(path)}: not a symdyn network or checkpoint file")
+    if "field" in header:
+        header["network"] = header.pop("field")
     return header
 
 
 def network_from_config(config: dict) -> AbstractNetwork:
     """A network of the structure `config` describes (its weights are placeholders until loaded),
     in the dtype it was saved in: a float32 network reads back as float32 under jax_enable_x64."""
-    key = jax.random.PRNGKey(0)
-    options = {"width": config["width"], "depth": config["depth"], "time_dependent": config["time_dependent"]}
-    if config["kind"] == "mlp":
-        network = MLP(config["state_names"], **options, key=key)
-    elif config["kind"] == "hybrid":
-        network = Hybrid(parse(config["model"]), learned=config["learned"], p=config["p"], **options, key=key)
-    else:
-        raise ValueError(f"unknown network kind {config['kind']!r}")
-    if "dtype" not in config:
-        return network
-    return in_precision(network, np.dtype(config["dtype"]))
+    network = network_kind(config["kind"]).from_config(config)
+    return in_precision(network, np.dtype(config["dtype"])) if "dtype" in config else network
 
 
 def save_network(path: str | os.PathLike, network: AbstractNetwork, **metadata: Any) -> None:

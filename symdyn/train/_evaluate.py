@@ -2,7 +2,8 @@
 (R_e(θ, t), the trajectory loss, ε_θ, J_e, the error of each conserved quantity).
 
 The three errors are mean squared errors per entry (per state, per Jacobian entry), the scale of
-the seed's Table 3: its rigid-body J_e of 7.8e-3 is a Frobenius error of 0.07 over 9 entries."""
+the seed's Table 3: its rigid-body J_e of 7.8e-3 is a Frobenius error of 0.07 over 9 entries.
+A state is an ODE's vector or a PDE's fields on the whole grid: norms run over all its entries."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..data import Trajectories
+from ..data import Trajectories, save_npz_atomically
 from ..integrators import AbstractIntegrator, get, integrate
-from ..lower import LoweredModel
+from ..lower import AbstractLoweredModel
 from ..model import Model
 from ._losses import directions as probe_directions
+from ._losses import squared_norm
 from ._networks import AbstractNetwork, in_precision
 
-# states above which J_e is estimated (Hutchinson) rather than formed
+# state entries above which J_e is estimated (Hutchinson) rather than formed
 EXACT_JACOBIAN_LIMIT = 64
 _POINTS_PER_BATCH = 2048
 
@@ -33,10 +35,11 @@ class Evaluation:
 
     Attributes:
         t: (T,) the rollout's times, at the model step.
-        predicted: (M, T, n) the network's rollouts from the test trajectories' first points.
+        predicted: (M, T, *state) the network's rollouts from the test trajectories' first points.
         relative_error: (M, T) R_e(θ, t) = ‖x_θ(t) − x(t)‖ / ‖x(t)‖ per trajectory (inf once a rollout overflows).
         conserved_names: the model's @conserved quantities.
-        conserved_error: (M, T, C) |C(x_θ(t)) − C(x(t))| / |C(x(t))| for each.
+        conserved_error: (M, T, C) |C(x_θ(t)) − C(x(t))| / |C(x(t))| for each, or |C(x_θ(t)) − C(x(t))| for a
+            quantity whose true value is zero (KS mass from zero-mean data): `conserved_relative` says which.
         trajectory_loss: the mean of (x_θ(t_i) − x(t_i))² over the long rollouts' points and states
             (the seed's L_traj column).
         offline_error: ε_θ, the mean of (F_θ(x) − F(x))² over the test points and states.
@@ -56,6 +59,7 @@ class Evaluation:
     jacobian_error: float
     jacobian_estimate: str
     diverged_above: float = 10.0
+    conserved_relative: tuple[bool, ...] = ()
 
     @property
     def final_error(self) -> np.ndarray:
@@ -84,20 +88,26 @@ class Evaluation:
                 "trajectories": int(self.relative_error.shape[0]),
             }
             for i, name in enumerate(self.conserved_names):
-                row[f"conserved_{name}_final_median"] = float(np.median(self.conserved_error[:, -1, i]))
+                kind = "relative" if self.conserved_relative[i] else "absolute"
+                row[f"conserved_{name}_{kind}_error_final_median"] = float(np.median(self.conserved_error[:, -1, i]))
         return row
 
     def table(self) -> str:
         return comparison_table({"value": self})
 
     def save(self, path: str | os.PathLike) -> None:
-        """The curves and metrics as `.npz`."""
-        np.savez(
+        """The curves and metrics as `.npz` (written atomically): `t`, `relative_error` (M, T), one
+        `conserved_<name>_<relative|absolute>_error` (M, T) per conserved quantity, and the `summary()` values."""
+        curves = {
+            f"conserved_{name}_{'relative' if relative else 'absolute'}_error": self.conserved_error[..., i]
+            for i, (name, relative) in enumerate(zip(self.conserved_names, self.conserved_relative))
+        }
+        save_npz_atomically(
             path,
             t=self.t,
             relative_error=self.relative_error,
-            conserved_error=self.conserved_error,
-            conserved_names=np.array(self.conserved_names, dtype=str),
+            **curves,
+            jacobian_estimate=np.array(self.jacobian_estimate),
             **{key: np.asarray(value) for key, value in self.summary().items()},
         )
 
@@ -120,7 +130,7 @@ def comparison_table(evaluations: Mapping[str, Evaluation]) -> str:
 
 def evaluate(
     network: AbstractNetwork,
-    model: Model | LoweredModel,
+    model: Model | AbstractLoweredModel,
     test: Trajectories,
     *,
     dt: float | None = None,
@@ -133,12 +143,13 @@ def evaluate(
     """Roll `network` out from the first point of each test trajectory over its whole length, and compare.
 
     Args:
-        network: the trained network. model: the true dynamics (for ε_θ, J_e and the conserved quantities).
+        network: the trained network. model: the true dynamics, an ODE or a PDE (for ε_θ, J_e and the
+            conserved quantities).
         test: held-out trajectories (each is evaluated at its own parameters).
         dt: the model step used in training (default the data's). method: its integrator.
         jacobian: "exact" (form J_{F_θ} by `jax.jacfwd`, J_F from the model, for small states),
             "hutchinson" (`directions` Gaussian probes through JVPs, eq. 5), or "auto"
-            (exact up to 64 states, as the seed does for the ODEs and not for KS).
+            (exact up to 64 state entries, as the seed does for the ODEs and not for KS).
         key: PRNG key of the Hutchinson probes.
         diverged_above: the final relative error from which a rollout counts as diverged.
 
@@ -147,8 +158,8 @@ def evaluate(
         >>> report.relative_error.shape, report.jacobian_error
     """
     lowered = model.lower() if isinstance(model, Model) else model
-    if not isinstance(lowered, LoweredModel):
-        raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
+    if not isinstance(lowered, AbstractLoweredModel):
+        raise TypeError(f"model must be a Model or a lowered model, not {type(model).__name__}")
     if tuple(test.names) != network.state_names or network.state_names != lowered.state_names:
         raise ValueError(
             f"states differ: network {network.state_names}, model {lowered.state_names}, test {test.names}"
@@ -157,8 +168,10 @@ def evaluate(
         raise ValueError(f"jacobian must be 'auto', 'exact' or 'hutchinson', not {jacobian!r}")
     if not float(diverged_above) > 0:
         raise ValueError(f"diverged_above must be a number > 0, not {diverged_above!r}")
+    if test.states.shape[2:] != lowered.state_shape:
+        raise ValueError(f"the test data has states of shape {test.states.shape[2:]}; the model {lowered.state_shape}")
     if jacobian == "auto":
-        jacobian = "exact" if len(network.state_names) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
+        jacobian = "exact" if np.prod(lowered.state_shape) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
     integrator = get(method)
     every = test.every(dt)
     dt = test.dt * every
@@ -173,12 +186,12 @@ def evaluate(
     predicted = np.asarray(_rollouts(network, truth[:, 0], t[0], dt, truth.shape[1] - 1, integrator))
     truth_np = np.asarray(truth)
     with np.errstate(all="ignore"):
-        relative = np.linalg.norm(predicted - truth_np, axis=-1) / np.linalg.norm(truth_np, axis=-1)
+        relative = np.sqrt(squared_norm(predicted - truth_np, leading=2) / squared_norm(truth_np, leading=2))
         relative = np.where(np.isfinite(relative), relative, np.inf)
         trajectory_loss = float(np.mean((predicted - truth_np) ** 2))
-    conserved = _conserved_error(lowered, t, truth, jnp.asarray(predicted), p)
+    conserved, conserved_relative = _conserved_error(lowered, t, truth, jnp.asarray(predicted), p)
 
-    points = truth.reshape(-1, truth.shape[-1])
+    points = truth.reshape(-1, *lowered.state_shape)
     times = jnp.broadcast_to(t, truth.shape[:2]).reshape(-1)
     point_p = jnp.repeat(p, truth.shape[1], axis=0)
     key = jax.random.PRNGKey(0) if key is None else key
@@ -195,6 +208,7 @@ def evaluate(
         jacobian_error=jacobian_error,
         jacobian_estimate=estimate,
         diverged_above=float(diverged_above),
+        conserved_relative=conserved_relative,
     )
 
 
@@ -203,14 +217,19 @@ def _rollouts(network, x0, t0, dt, n_steps, integrator):
     return jax.vmap(lambda x: integrate(network, x, t0, dt, n_steps, method=integrator, throw=False))(x0)
 
 
-def _conserved_error(lowered: LoweredModel, t, truth, predicted, p) -> np.ndarray:
+def _conserved_error(lowered: AbstractLoweredModel, t, truth, predicted, p) -> tuple[np.ndarray, tuple[bool, ...]]:
+    """(M, T, C) errors of the conserved quantities along the rollouts, and which are relative: a quantity
+    whose true values are all zero (below √ε of the states' scale, ε the precision's) is compared absolutely."""
     if not lowered.conserved_names:
-        return np.zeros(truth.shape[:2] + (0,))
-    values = jax.vmap(lambda x, p_i: lowered.conserved(t, x, p_i))
-    true, learned = np.asarray(values(truth, p)), np.asarray(values(predicted, p))
+        return np.zeros(truth.shape[:2] + (0,)), ()
+    values = jax.vmap(jax.vmap(lambda t_i, x, p_i: lowered.conserved(t_i, x, p_i), (0, 0, None)), (None, 0, 0))
+    true, learned = np.asarray(values(t, truth, p)), np.asarray(values(t, predicted, p))
+    scale = float(np.sqrt(np.mean(np.asarray(truth) ** 2)))
+    zero = np.sqrt(np.finfo(true.dtype).eps) * max(scale, np.finfo(true.dtype).tiny)
+    relative = np.max(np.abs(true), axis=(0, 1)) > zero
     with np.errstate(all="ignore"):
-        error = np.abs(learned - true) / np.abs(true)
-    return np.where(np.isfinite(error), error, np.inf)
+        error = np.abs(learned - true) / np.where(relative, np.abs(true), 1.0)
+    return np.where(np.isfinite(error), error, np.inf), tuple(bool(r) for r in relative)
 
 
 def _network_errors(network, lowered, t, x, p, jacobian: str, directions: int, key) -> tuple[float, float]:
@@ -223,7 +242,7 @@ def _network_errors(network, lowered, t, x, p, jacobian: str, directions: int, k
 
 @eqx.filter_jit
 def _point_errors(network, lowered, t, x, p, keys, jacobian: str, directions: int):
-    n = x.shape[-1]
+    n = x[0].size
 
     def point(args):
         t_i, x_i, p_i, k = args
@@ -232,9 +251,10 @@ def _point_errors(network, lowered, t, x, p, keys, jacobian: str, directions: in
             learned = jax.jacfwd(lambda y: network(t_i, y))(x_i)
             j_error = jnp.mean((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
         else:
-            v = probe_directions(k, (directions, x_i.shape[-1]), "gaussian", x_i.dtype)
+            v = probe_directions(k, (directions, *x_i.shape), "gaussian", x_i.dtype)
             _, learned = jax.linearize(lambda y: network(t_i, y), x_i)
-            j_error = jnp.mean(jnp.sum((jax.vmap(learned)(v) - lowered.jvp(t_i, x_i, p_i, v)) ** 2, axis=-1)) / n**2
+            error = jax.vmap(learned)(v) - jax.vmap(lambda w: lowered.jvp(t_i, x_i, p_i, w))(v)
+            j_error = jnp.mean(squared_norm(error, leading=1)) / n**2
         return jnp.mean(f_error**2), j_error
 
     return jax.lax.map(point, (t, x, p, keys), batch_size=_POINTS_PER_BATCH)

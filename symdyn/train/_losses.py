@@ -1,7 +1,6 @@
 """The training objective: the trajectory loss through an integrator (seed eq. 2) and the Jacobian regularizers
 L_AD (known dynamics, eqs. 5-7) and L_FD (unknown dynamics, eqs. 8-10)."""
 
-from __future__ import annotations
 
 import abc
 from typing import Any
@@ -13,7 +12,7 @@ from jaxtyping import Array, Float
 
 from ..data import Chunks
 from ..integrators import AbstractIntegrator, integrate
-from ..lower import LoweredModel
+from ..lower import AbstractLoweredModel
 from ..model import Model
 from ._networks import AbstractNetwork
 
@@ -23,7 +22,7 @@ _DISTRIBUTIONS = ("gaussian", "rademacher")
 def rollout(
     network: AbstractNetwork, chunks: Chunks, dt: float, integrator: AbstractIntegrator
 ) -> Float[Array, "K N+1 *state"]:
-    """F_θ integrated from each chunk's first point over its N steps: (K, N + 1, n)."""
+    """F_θ integrated from each chunk's first point over its N steps: (K, N + 1, *state)."""
     n_steps = chunks.states.shape[1] - 1
 
     def one(x0, t0):
@@ -37,7 +36,12 @@ def trajectory_loss(
 ) -> Float[Array, ""]:
     """Seed eq. 2, as a mean: ‖x(t_i) − x̃_θ(t_i)‖² averaged over the chunks' points i = 0..N."""
     error = rollout(network, chunks, dt, integrator) - chunks.states
-    return jnp.mean(jnp.sum(error**2, axis=-1))
+    return jnp.mean(squared_norm(error, leading=2))
+
+
+def squared_norm(a: jax.Array, leading: int) -> jax.Array:
+    """‖·‖² over the state axes of `a`, those after its first `leading` axes (an ODE's one, a grid's several)."""
+    return jnp.sum(a**2, axis=tuple(range(leading, a.ndim)))
 
 
 class AbstractRegularizer(eqx.Module):
@@ -53,7 +57,7 @@ class AbstractRegularizer(eqx.Module):
     @abc.abstractmethod
     def name(self) -> str: ...
 
-    def with_weight(self, weight: float) -> AbstractRegularizer:
+    def with_weight(self, weight: float) -> "AbstractRegularizer":
         return eqx.tree_at(lambda r: r.weight, self, jnp.asarray(weight, self.weight.dtype))
 
 
@@ -67,12 +71,13 @@ def _weight(weight: float) -> jax.Array:
 class JacobianAD(AbstractRegularizer):
     """L_AD (seed eqs. 6-7): ‖(J_{F_θ} − J_F)(x) v‖² over V random directions v per trajectory point.
 
-    J_F v is the model's exact, symbolic Jacobian-vector product (`LoweredModel.jvp`, at each
+    J_F v is the model's exact, symbolic Jacobian-vector product (the lowered model's `jvp`, at each
     trajectory's own parameters); J_{F_θ} v is forward-mode autodiff of the network. The mean
-    over directions is Hutchinson's estimate of ‖J_{F_θ} − J_F‖²_F (eq. 5).
+    over directions is Hutchinson's estimate of ‖J_{F_θ} − J_F‖²_F (eq. 5). For a PDE the state
+    is the whole grid and J_F v the linearised operator applied to v: one product, never a matrix.
 
     Args:
-        model: the true dynamics, as a `Model` (lowered here) or a `LoweredModel`.
+        model: the true dynamics, an ODE or a PDE, as a `Model` (lowered here) or lowered.
         weight: λ. directions: V (the seed's 10). distribution: "gaussian" (the seed's) or
             "rademacher" (lower variance).
 
@@ -80,16 +85,18 @@ class JacobianAD(AbstractRegularizer):
         >>> reg = JacobianAD(symdyn.load("examples/two_body.sdyn"), weight=1e-3)
     """
 
-    model: LoweredModel
+    model: AbstractLoweredModel
     weight: jax.Array
     directions: int = eqx.field(static=True)
     distribution: str = eqx.field(static=True)
 
-    def __init__(self, model: Model | LoweredModel, weight: float, *, directions: int = 10, distribution="gaussian"):
+    def __init__(
+        self, model: Model | AbstractLoweredModel, weight: float, *, directions: int = 10, distribution="gaussian"
+    ):
         if isinstance(model, Model):
             model = model.lower()
-        if not isinstance(model, LoweredModel):
-            raise TypeError(f"model must be a Model or a LoweredModel, not {type(model).__name__}")
+        if not isinstance(model, AbstractLoweredModel):
+            raise TypeError(f"model must be a Model or a lowered model, not {type(model).__name__}")
         if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
             raise ValueError(f"directions must be a positive int, not {directions!r}")
         if distribution not in _DISTRIBUTIONS:
@@ -102,16 +109,16 @@ class JacobianAD(AbstractRegularizer):
         return "L_AD"
 
     def __call__(self, network: AbstractNetwork, chunks: Chunks, dt: float, key: jax.Array) -> jax.Array:
-        n = chunks.states.shape[-1]
-        x = chunks.states.reshape(-1, n)
+        state = chunks.states.shape[2:]
+        x = chunks.states.reshape(-1, *state)
         t = chunks.t.reshape(-1)
         p = jnp.repeat(chunks.p, chunks.states.shape[1], axis=0)
-        v = directions(key, (x.shape[0], self.directions, n), self.distribution, x.dtype)
+        v = directions(key, (x.shape[0], self.directions, *state), self.distribution, x.dtype)
 
         def point(t, x, p, v):
             _, learned = jax.linearize(lambda y: network(t, y), x)
-            error = jax.vmap(learned)(v) - self.model.jvp(t, x, p, v)
-            return jnp.mean(jnp.sum(error**2, axis=-1))
+            error = jax.vmap(learned)(v) - jax.vmap(lambda w: self.model.jvp(t, x, p, w))(v)
+            return jnp.mean(squared_norm(error, leading=1))
 
         return jnp.mean(jax.vmap(point)(t, x, p, v))
 
@@ -144,8 +151,8 @@ class JacobianFD(AbstractRegularizer):
         f = jax.vmap(jax.vmap(network))(t[:, :-1], x[:, :-1])
         learned = f[:, 1:] - f[:, :-1]
         true = (x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]) / dt
-        step = jnp.sum((x[:, 1:-1] - x[:, :-2]) ** 2, axis=-1)
-        return jnp.mean(jnp.sum((learned - true) ** 2, axis=-1) / step)
+        step = squared_norm(x[:, 1:-1] - x[:, :-2], leading=2)
+        return jnp.mean(squared_norm(learned - true, leading=2) / step)
 
 
 def directions(key: jax.Array, shape: tuple[int, ...], distribution: str, dtype: Any) -> jax.Array:

@@ -97,7 +97,7 @@ def train(
     from a checkpoint gives the same result as an uninterrupted one.
 
     Args:
-        network: the initial network (`MLP`, `Hybrid`), its states in the data's order.
+        network: the initial network (`MLP`, `PeriodicCNN`, `Hybrid`), its states (fields) in the data's order.
         data: the training trajectories. rollout: N, model steps per chunk.
         epochs: the number of passes. key: PRNG key of the shuffles and of L_AD's directions.
         dt: the model step (default the data's), a multiple of the data's step.
@@ -123,6 +123,10 @@ def train(
     for name, dataset in (("data", data), ("validation", validation)):
         if dataset is not None and tuple(dataset.names) != network.state_names:
             raise ValueError(f"{name} has states {dataset.names}; the network has {network.state_names}")
+        if dataset is not None and dataset.states.shape[2:] != network.state_shape:
+            raise ValueError(
+                f"{name} has states of shape {dataset.states.shape[2:]}; the network takes {network.state_shape}"
+            )
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, not {value!r}")
