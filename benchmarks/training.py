@@ -6,6 +6,10 @@ RK4 rollouts of N model steps, minibatches of 256 chunks, L_AD with V = 10 Gauss
 directions per point; one step = loss, gradient and Adam update, compiled. Each entry
 is the best of 5 warm runs; float32 as in training.
 
+Kuramoto-Sivashinsky (the seed's preset: 256 points, Δt = 0.2, the MLP 256 → 200 → 200 →
+256): the same step, and L_AD once more with `jax.jvp` of the lowered right-hand side in
+place of the model's exact operator JVP.
+
     python benchmarks/training.py [--batch 256] [--rollout 2]
 """
 
@@ -21,7 +25,7 @@ import optax
 from _timing import best_of
 
 import symdyn
-from symdyn.data import Uniform, generate
+from symdyn.data import Uniform, generate, preset
 from symdyn.integrators import Rk4
 from symdyn.train import MLP, JacobianAD, JacobianFD, objective
 
@@ -32,7 +36,7 @@ CASES = {
 }
 
 
-def training_step(network, chunks, regularizer, optimizer):
+def training_step(network, chunks, regularizer, optimizer, dt=0.01):
     params, static = eqx.partition(network, eqx.is_inexact_array)
     state = optimizer.init(params)
     integrator = Rk4()
@@ -40,7 +44,7 @@ def training_step(network, chunks, regularizer, optimizer):
     @jax.jit
     def step(params, state, key):
         def loss(p):
-            return objective(eqx.combine(p, static), chunks, key, 0.01, integrator, regularizer)[0]
+            return objective(eqx.combine(p, static), chunks, key, dt, integrator, regularizer)[0]
 
         value, grads = jax.value_and_grad(loss)(params)
         updates, state = optimizer.update(grads, state, params)
@@ -59,6 +63,35 @@ def jvp_times(low, chunks) -> tuple[int, float, float, float]:
     autodiff = jax.jit(jax.vmap(lambda v_i: jax.jvp(lambda y: low.rhs(0.0, y, p), (x,), (v_i,))[1]))
     error = float(jnp.max(jnp.abs(symbolic(v) - autodiff(v))))
     return x.shape[0] * 10, best_of(lambda: symbolic(v)), best_of(lambda: autodiff(v)), error
+
+
+class _AutodiffJVP(eqx.Module):
+    """A lowered model's J v by `jax.jvp` of its rhs, for comparison with its exact operator JVP."""
+
+    rhs: object = eqx.field(static=True)
+
+    def jvp(self, t, x, p, v):
+        return jax.jvp(lambda y: self.rhs(t, y, p), (x,), (v,))[1]
+
+
+def kuramoto_sivashinsky(batch: int, rollout: int) -> None:
+    data_set = preset("ks")
+    model = data_set.model()
+    data = data_set.generate("train", key=jax.random.PRNGKey(1), samples=max(1, batch // 60 + 1), progress=False)
+    chunks = jax.tree.map(lambda a: a[:batch], data.chunks(rollout))
+    network = MLP(data.names, grid=(256,), key=jax.random.PRNGKey(0))
+    exact = JacobianAD(model, 1e-12)
+    autodiff = eqx.tree_at(lambda r: r.model, exact, _AutodiffJVP(exact.model.rhs))
+    optimizer = optax.adam(1e-3)
+    times = [
+        1e3 * best_of(training_step(network, chunks, regularizer, optimizer, dt=0.2))
+        for regularizer in (None, exact, JacobianFD(1e-7), autodiff)
+    ]
+    print(f"\nKuramoto-Sivashinsky, 256 points: one training step, batch {chunks.states.shape[0]} chunks, ms")
+    print(f"{'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'L_AD jvp':>9} {'AD/base':>8} {'FD/base':>8} {'jvp/base':>8}")
+    base, ad, fd, ad_jvp = times
+    ratios = f"{ad / base:>8.2f} {fd / base:>8.2f} {ad_jvp / base:>8.2f}"
+    print(f"{base:>9.2f} {ad:>9.2f} {fd:>9.2f} {ad_jvp:>9.2f} {ratios}")
 
 
 def main() -> None:
@@ -90,6 +123,7 @@ def main() -> None:
     for name, count, symbolic, autodiff, error in jvp_rows:
         ratio = symbolic / autodiff
         print(f"{name:<12} {count:>9} {1e6 * symbolic:>9.1f} {1e6 * autodiff:>9.1f} {ratio:>8.2f} {error:>9.1e}")
+    kuramoto_sivashinsky(args.batch, args.rollout)
 
 
 if __name__ == "__main__":

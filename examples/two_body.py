@@ -15,7 +15,7 @@ larger weights let L_AD dominate within its 300 epochs. In float32 no model keep
 rollouts on their orbits; in float64 (--x64) the baselines already do, so neither shows
 the seed's ordering (docs/training.md, "Two-body: not reproduced").
 
-    python examples/two_body.py [--full] [--x64] [--out out]
+    python examples/two_body.py [--full] [--seeds 0 1 2] [--x64] [--out out]
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ COMMON = dict(
     long=5,
     trajectories=(40, 40, 100),
     batch_size=256,
+    paper={  # Table 1, TB rows
+        "N=2Δt": (4.9e15, 0.0, 0.0),
+        "N=5Δt": (1.7e-2, 3.4e-6, -0.15),
+        "N=2Δt, L_AD": (1.0e-2, -2.8e-7, -0.03),
+        "N=2Δt, L_FD": (2.64e2, -3.1e-7, -0.02),
+    },
 )
 SEED_GRID = (1e-11, 5e-12, 1e-12, 5e-13, 1e-13)  # Table 2, for both regularizers
 REDUCED = Experiment(**COMMON, epochs=300, weights_ad=(1e-6, 1e-8), weights_fd=(1e-5, 1e-7))
