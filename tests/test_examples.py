@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import re
 import runpy
 import subprocess
@@ -282,9 +284,10 @@ def _experiment_table(text: str) -> tuple[str, dict[str, dict[str, str]]]:
     columns = [c.strip() for c in lines[header].strip("|").split("|")]
     rows = {}
     for line in lines[header + 2 :]:
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            rows[cells[0]] = dict(zip(columns, cells))
+        if not line.startswith("|"):
+            break  # the seed's rows follow in a table of their own
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = dict(zip(columns, cells))
     return lines[0], rows
 
 
@@ -346,3 +349,26 @@ def test_jacobian_regularization_experiments_write_their_table_and_figures(scrip
             assert total == 100 and count >= 90, (model, count)
     for figure in ("rollouts", "conserved", "lambda"):
         assert (tmp_path / f"{name}_{figure}.png").stat().st_size > 0
+
+
+@pytest.mark.exhaustive
+def test_the_kuramoto_sivashinsky_experiment_runs_per_seed_and_reports_the_spread(tmp_path, monkeypatch):
+    """A tiny configuration of examples/kuramoto_sivashinsky.py, two seeds: the table has the seed's four models,
+    J_e at the seed's scale, the mass error, and the spread table one row per model."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    ks = importlib.import_module("kuramoto_sivashinsky")
+    experiment = importlib.import_module("_jacobian_experiment")
+    tiny = dataclasses.replace(ks.REDUCED, epochs=2, trajectories=(3, 2, 2))
+    runs = {seed: experiment.run(tiny, tmp_path / f"seed{seed}", seed=seed)["rows"] for seed in (0, 1)}
+    caption, rows = _experiment_table((tmp_path / "seed0" / "kuramoto_sivashinsky_table.md").read_text())
+    assert list(rows) == ["N=2Δt", "N=10Δt", "N=2Δt, L_AD", "N=2Δt, L_FD"]
+    assert "2 test trajectories of 127.8 s" in caption  # the preset: 640 points, 639 steps
+    # an untrained network's J_e is the true Jacobian's mean square: the constant C = 265560.9 of the seed's Table 3
+    assert float(rows["N=2Δt"]["J_e(θ)"]) == pytest.approx(265560.9, rel=0.01)
+    assert float(rows["N=2Δt"]["mass error (final median)"]) >= 0
+    assert (tmp_path / "seed0" / "kuramoto_sivashinsky_space_time.png").stat().st_size > 10_000
+    spread = experiment.spread_table(tiny, runs).splitlines()
+    assert spread[0].startswith("kuramoto_sivashinsky: 2 seeds (0, 1), 2 epochs")
+    assert [line.split(" | ")[0] for line in spread[4:]] == ["| N=2Δt", "| N=10Δt", "| N=2Δt, L_AD", "| N=2Δt, L_FD"]
+    for i, line in enumerate(spread[4:]):
+        assert line.endswith(f"| {runs[0][i]['diverged']}, {runs[1][i]['diverged']} |")
