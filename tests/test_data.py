@@ -190,3 +190,69 @@ def test_observed_quantities_follow_the_trajectory():
     """The RC circuit's @observed closed form along its own trajectory, saved with the data."""
     data = generate(symdyn.load(EXAMPLES / "rc_circuit.sdyn"), duration=1.0, dt=0.01, key=jax.random.PRNGKey(0))
     np.testing.assert_allclose(data.states[0, :, 0], data.observed["exact"][0], rtol=tolerance(1e-10, 1e-5))
+
+
+# --- names of first-order states
+@pytest.mark.parametrize("column", ["θˍt", "θ_t", "D(θ)"])
+def test_a_first_order_state_is_found_under_any_of_its_spellings(tmp_path, column):
+    """A CSV column `θ_t` or `D(θ)` holds the pendulum's state `θˍt`, as asked by its model."""
+    path = tmp_path / "pendulum.csv"
+    path.write_text(f"t,θ,{column}\n0,0.5,0\n0.1,0.49,-0.1\n0.2,0.48,-0.2\n", encoding="utf-8")
+    names = [s.name for s in symdyn.load(EXAMPLES / "pendulum.sdyn").state_vector]
+    data = Trajectories.load(path, names)
+    assert data.names == ("θ", "θˍt")
+    np.testing.assert_array_equal(data.states[0, :, 1], [0, -0.1, -0.2])
+    as_written = Trajectories.load(path)  # the file's own names, asked for in the model's
+    np.testing.assert_array_equal(as_written.select(["θˍt", "θ"]).states[0, :, 0], [0, -0.1, -0.2])
+    np.testing.assert_array_equal(data.select(["D(θ)"]).states[0, :, 0], [0, -0.1, -0.2])
+
+
+@pytest.mark.parametrize(
+    "arrays, name, message",
+    [
+        ({"t": [0, 1], "θ": [1, 2]}, "θˍt", "data has no state 'θˍt' (nor 'θ_t' or 'D(θ)') (it has 'θ')"),
+        ({"t": [0, 1], "theta_t": [1, 2]}, "θˍt", "(it has 'theta_t'); did you mean 'theta_t'?"),
+        ({"t": [0, 1], "γ": [1, 2]}, "gamma", "data has no state 'gamma' (it has 'γ'); did you mean 'γ'?"),
+        ({"t": [0, 1], "X": [1, 2]}, "x", "did you mean 'X'?"),
+    ],
+    ids=["first-order", "spelled out", "greek", "case"],
+)
+def test_a_missing_state_names_its_spellings_and_the_closest_column(arrays, name, message):
+    with pytest.raises(ValueError) as error:
+        Trajectories.load({k: np.asarray(v, dtype=float) for k, v in arrays.items()}, [name])
+    assert message in str(error.value)
+
+
+# --- the layout of a CSV file
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("time,x,y\n0,1,2\n0.1,1,2\n", "if the column 'time' holds the times, name it `t` in the header row: `t,x,y`"),
+        ("x,T,y\n1,0,2\n1,0.1,2\n", "if the column 'T' holds the times, name it `t` in the header row: `x,t,y`"),
+        ("x,y\n1,2\n1,2\n", "a CSV needs a column `t` of the sample times, named in the header row: `t,x,y`"),
+        (
+            "0,1,2\n0.1,1,2\n",
+            "the first row (0,1,2) holds numbers, not names; a CSV needs a header row naming the time `t` and "
+            "the states, one per column, as in `t,x,y`",
+        ),
+    ],
+    ids=["time", "T", "no time", "no header"],
+)
+def test_a_csv_without_t_says_what_its_header_must_be(tmp_path, text, message):
+    """A time column is read only as `t` (`T` may be a temperature): the message gives the header to write."""
+    path = tmp_path / "lv.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError) as error:
+        Trajectories.load(path)
+    assert message in str(error.value)
+    arrays = {"time": np.arange(3.0), "x": np.ones(3)}
+    with pytest.raises(ValueError, match=r"data has no time array 't' \(it has 'time', 'x'\); if 'time' holds the "):
+        Trajectories.load(arrays)
+
+
+def test_a_csv_a_spreadsheet_saved_with_a_byte_order_mark_reads(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_text("t,x\n0,1\n0.5,2\n", encoding="utf-8-sig")
+    data = Trajectories.load(path)
+    assert data.names == ("x",) and data.dt == 0.5
+    np.testing.assert_array_equal(data.states[0, :, 0], [1, 2])

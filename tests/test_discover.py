@@ -6,6 +6,8 @@ command does), so that their results can be compared digit for digit with the sa
 
 from __future__ import annotations
 
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -17,13 +19,16 @@ from symdyn.data import Trajectories
 from symdyn.discovery import (
     SMNN,
     AbstractDiscoveryMethod,
+    DiscoveryWarning,
     FiniteDifference,
+    LeastSquares,
+    Plateau,
     PolynomialLibrary,
     SavitzkyGolay,
     Sparse,
-    thresholded_least_squares,
 )
 from symdyn.discovery._candidates import candidates
+from symdyn.discovery._result import _uncertain
 from symdyn.discovery._smnn import _Chunks
 from symdyn.integrators import integrate
 
@@ -46,6 +51,32 @@ def oscillations(starts, noise=0.0):
     xs = np.real(np.einsum("ij,tj,jk,mk->mti", vectors, np.exp(np.outer(t, rates)), np.linalg.inv(vectors), starts))
     xs = xs + noise * np.random.default_rng(0).standard_normal(xs.shape)
     return {"t": t, "x": xs[..., 0], "y": xs[..., 1]}
+
+
+# the newcomer's Lotka-Volterra: the predator's rates γ = 0.3 and δ = 0.05 (in D(y) ~ δ*x*y - γ*y) are of the
+# size of the default threshold 0.1 for a library
+LOTKA_VOLTERRA = model_text(
+    "@parameters α = 1.1  β = 0.4  γ = 0.3  δ = 0.05",
+    "@variables x(t) = 10  y(t) = 5",
+    "D(x) ~ α*x - β*x*y",
+    "D(y) ~ δ*x*y - γ*y",
+)
+
+
+@pytest.fixture(scope="module")
+def lotka_volterra():
+    """1,001 samples 0.02 apart (RK4 at a step of 0.002, in float64 in either tier): a little over one orbit."""
+    with jax.enable_x64(True):
+        low = symdyn.parse(LOTKA_VOLTERRA).lower(np.float64)
+        xs = np.asarray(integrate(low, low.x0, 0.0, 0.002, 10_000, save_every=10))
+    return {"t": 0.02 * np.arange(xs.shape[0]), "x": xs[:, 0], "y": xs[:, 1]}
+
+
+def terms(equation: str) -> dict[str, float]:
+    """A printed equation's coefficients by term: `D(y) ~ -0.3(±2e-09)*y + 0.05(±3e-10)*x*y` -> {y: -0.3, x*y: 0.05}."""
+    parts = equation.split(" ~ ", 1)[1].replace(" - ", " + -").split(" + ")
+    found = (re.fullmatch(r"(-?[\d.]+(?:e[+-]\d+)?)\(±[\d.e+-]+\)(?:\*(.+))?", part) for part in parts)
+    return {match[2] or "1": float(match[1]) for match in found}
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +171,7 @@ def test_thresholded_least_squares_removes_small_terms_and_refits():
     design = rng.standard_normal((400, 5))
     truth = np.array([2.0, 0.0, -1.5, 0.0, 0.0])
     target = design @ truth + 1e-3 * rng.standard_normal(400)
-    fit = thresholded_least_squares(
-        lambda a: design @ a - target, np.zeros(5), threshold=0.1, affine=True, segments=np.arange(400) // 40
-    )
+    fit = LeastSquares(lambda a: design @ a - target, np.zeros(5), affine=True, segments=np.arange(400) // 40).fit(0.1)
     np.testing.assert_array_equal(fit.active, truth != 0)
     np.testing.assert_allclose(fit.values, truth, atol=2e-4)
     # batch-means errors against the textbook OLS errors of independent noise
@@ -188,6 +217,106 @@ def test_a_library_comes_back_to_the_lorenz_terms(lorenz, method):
     np.testing.assert_array_less(np.abs(found.values[found.active] - TRUTH), PAPER_ERRORS)
 
 
+# --- what a discovery says: the equations, a threshold that empties one, where Adam stopped
+@pytest.mark.parametrize("method", ["sparse", pytest.param("smnn", marks=pytest.mark.exhaustive)])
+def test_a_threshold_that_removes_a_whole_equation_warns_and_names_one_that_keeps_it(lotka_volterra, method):
+    """The library's default threshold 0.1 removes δ*x*y (0.05) from D(y), and then γ*y, refitted alone (its
+    coefficient averages out over an orbit): a warning gives the largest unthresholded terms and a threshold,
+    checked by refitting, that keeps D(y)."""
+    library = PolynomialLibrary(degree=2)
+    with pytest.warns(DiscoveryWarning) as caught:
+        found = symdyn.discover(library, lotka_volterra, method=method, progress=False)
+    assert found.warnings == tuple(str(w.message) for w in caught) and len(found.warnings) == 1
+    assert found.equations[1] == "D(y) ~ 0"
+    message = found.warnings[0]
+    assert message.startswith(
+        "the threshold 0.1 removed every term of D(y), whose largest terms without a threshold are -0.3*y, 0.05*x*y, "
+    )
+    keeping, kept = re.search(r"a threshold of (\S+) keeps (D\(y\) ~ .*)$", message).groups()
+    atol = tolerance(1e-6, 1e-4)  # 1e-8 / 4e-5 measured
+    assert terms(kept) == pytest.approx({"y": -0.3, "x*y": 0.05}, abs=atol)
+    again = symdyn.discover(library, lotka_volterra, method=method, threshold=float(keeping), progress=False)
+    assert not again.warnings and again.equations[1] == kept
+    assert terms(again.equations[0]) == pytest.approx({"x": 1.1, "x*y": -0.4}, abs=atol)
+
+
+def test_discover_command_prints_a_librarys_equations_and_warns_on_stderr(tmp_path, lotka_volterra, capsys):
+    """`symdyn discover --library poly2 --data lv.csv --method sparse`, as the newcomer ran it: the equations on
+    screen (not a table of anonymous ξ), the warning on stderr and in the file; its threshold keeps D(y)."""
+    data, found = tmp_path / "lv.csv", tmp_path / "found.sdyn"
+    table = np.column_stack([lotka_volterra[k] for k in "txy"])
+    np.savetxt(data, table, delimiter=",", header="t,x,y", comments="", fmt="%.17g")
+    command = ["discover", "--library", "poly2", "--data", str(data), "--method", "sparse", "--quiet", "-o", str(found)]
+    assert main(command) == 0
+    out, err = capsys.readouterr()
+    equations = [line for line in out.splitlines() if line.startswith("D(")]
+    assert equations[1] == "D(y) ~ 0" and "ξ" not in out
+    assert terms(equations[0]) == pytest.approx({"x": 1.1, "x*y": -0.4}, abs=1e-6)
+    assert err.startswith("symdyn discover: warning: the threshold 0.1 removed every term of D(y)")
+    assert "\n# warning: the threshold 0.1 removed every term of D(y)" in found.read_text()
+    assert main([*command, "--threshold", re.search(r"a threshold of (\S+) keeps", err)[1]]) == 0
+    out, err = capsys.readouterr()
+    equations = [line for line in out.splitlines() if line.startswith("D(")]
+    assert terms(equations[1]) == pytest.approx({"y": -0.3, "x*y": 0.05}, abs=1e-6) and not err
+
+
+@pytest.mark.float64
+def test_printed_equations_carry_standard_errors_in_the_templates_form():
+    """Each coefficient to its error's first digit; a term's sign comes out in front; known terms as written."""
+    assert _uncertain(0.075, 0.00016) == "0.0750(±0.0002)"
+    assert _uncertain(27.9976, 0.00041) == "27.9976(±0.0004)"
+    assert _uncertain(28.3, 3.2) == "28(±3)"
+    assert _uncertain(1.1, 1.1e-8) == "1.1(±1e-08)"  # beyond six digits of the value, six and the error's one
+    assert _uncertain(0.7, np.nan) == "0.7"  # no error without fine-tuning
+    # the oscillator x' = -0.3x - 2y, y' = 2x - y as -a₁*x - 2*y and a₂*(x + y) + a₃*y: a = (0.3, 2, -3)
+    template = symdyn.parse(
+        model_text(
+            "@unknowns a₁ a₂ a₃", "@variables x(t) = 1  y(t) = 0", "D(x) ~ -a₁*x - 2*y", "D(y) ~ a₂*(x + y) + a₃*y"
+        )
+    )
+    found = symdyn.discover(template, oscillations(STARTS[:3]), method="sparse", progress=False)
+    shown = [re.sub(r"\(±[\d.e-]+\)", "(±)", line) for line in found.equations]
+    assert shown == ["D(x) ~ -0.3(±)*x - 2*y", "D(y) ~ 2(±)*(x + y) - 3(±)*y"]
+    assert str(found).splitlines()[1:3] == list(found.equations) and "a₂       D(y): x + y" in str(found)
+
+
+def test_the_plateau_rule():
+    """`Plateau(window=100, tolerance=0.01)` on loss histories of known shape."""
+    plateau = Plateau()
+    geometric = 0.9 ** (np.arange(1000) / 10)  # falls by 65 % every 100 steps
+    assert not plateau.reached(geometric, fine_tuning=False)  # Adam alone goes on
+    assert not plateau.reached(geometric[:400], fine_tuning=True)  # the last 100 steps: 3 % of the fall so far
+    assert plateau.reached(geometric, fine_tuning=True)  # 0.01 % of it: flat on a linear scale
+    flat = 1 + 0.01 * np.random.default_rng(0).standard_normal(300)
+    rising = np.linspace(1, 2, 300)
+    assert all(plateau.reached(losses, fine_tuning=f) for losses in (flat, rising) for f in (False, True))
+    assert not plateau.reached(rising[:199], fine_tuning=False)  # two windows needed
+    with pytest.raises(ValueError, match="Plateau window must be a positive int"):
+        Plateau(window=0)
+    with pytest.raises(TypeError, match="SMNN plateau must be a Plateau or None"):
+        SMNN(plateau=0.01)
+
+
+def test_adam_stops_on_a_plateau_and_says_where():
+    """Adam alone on the clean oscillator: its loss falls to rounding level and stops falling by step ~500.
+
+    Before, all 2000 steps ran. The stop is where the rule is first met (checked every 25 steps),
+    so the same data and key stop at the same step.
+    """
+    template = symdyn.parse(OSCILLATOR_TEMPLATE)
+    method = SMNN(batch_size=16, sequence_length=20, fine_tune=False)
+    found = symdyn.discover(template, oscillations(STARTS[:3]), method=method, progress=False)
+    steps = found.steps  # 525 measured (475 in float32)
+    assert 200 <= steps < 1000 and found.loss_history.shape == (steps,)
+    assert Plateau().reached(found.loss_history, fine_tuning=False)
+    assert not Plateau().reached(found.loss_history[:-25], fine_tuning=False)
+    assert found.description.endswith(
+        f"; Adam stopped at step {steps} of 2000: the mean loss of the last 100 steps fell by at most 1% of the mean "
+        "of the 100 before"
+    )
+    np.testing.assert_allclose(found.values, OSCILLATOR.ravel(), rtol=0, atol=tolerance(2e-6, 1e-4))  # 5e-7 / 2e-5
+
+
 def test_discovered_models_round_trip_and_reproduce_the_data(tmp_path, lorenz):
     for template in (TEMPLATE, PolynomialLibrary(degree=2)):
         found = symdyn.discover(template, lorenz, method="sparse", progress=False)
@@ -200,7 +329,7 @@ def test_discovered_models_round_trip_and_reproduce_the_data(tmp_path, lorenz):
         data = np.stack([lorenz[n][:201] for n in "xyz"], axis=-1)
         assert np.abs(xs - data).max() < 1e-2 * np.abs(data).max()
     text = (tmp_path / "found.sdyn").read_text()
-    assert text.startswith("# Discovered: sparse regression") and "D(y): x*z" in text
+    assert text.startswith("# Discovered: sparse regression") and "\n# D(y) ~ 27.99" in text and "*x*z\n" in text
 
 
 def test_settings_and_templates_are_checked(lorenz):
@@ -241,6 +370,20 @@ def test_discover_command_reports_bad_input_without_a_traceback(tmp_path, capsys
     assert "has no state 'y' (it has 'x', 'Y', 'z'); did you mean 'Y'?" in capsys.readouterr().err
     assert main(["discover", "--data", str(data)]) == 2
     assert "give either a TEMPLATE model file or --library polyN" in capsys.readouterr().err
+
+
+def test_discover_reads_a_training_file_of_several_trajectories(tmp_path, capsys):
+    """`symdyn simulate --trajectories 3` writes the parameters, the names, the model and the conserved V beside
+    the states: discovery takes the states alone, and a missing state's message lists them alone (it listed V)."""
+    data = tmp_path / "train.npz"
+    simulate = ["simulate", str(EXAMPLES / "lotka_volterra.sdyn"), "--t-end", "4", "--dt", "0.01", "-o", str(data)]
+    assert main([*simulate, "--trajectories", "3", "--draw", "α=0.6:0.7"]) == 0
+    assert main(["discover", "--library", "poly1", "--data", str(data), "--method", "sparse", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(" ~ ")[0] for line in out.splitlines() if line.startswith("D(")] == ["D(x)", "D(y)"]
+    assert "@variables x(t) = 1.5  y(t) = 1.0" in out
+    assert main(["discover", str(TEMPLATE), "--data", str(data), "--quiet"]) == 2
+    assert f"{data} has no state 'z' (it has 'x', 'y')\n" in capsys.readouterr().err
 
 
 # --- the command's options, each against the Python call with the same settings
@@ -322,16 +465,21 @@ def test_discover_command_states(oscillator_files):
 
 @pytest.mark.float64
 def test_discover_command_smnn_settings(oscillator_files):
-    """--steps, --batch-size, --sequence-length, --order and --no-fine-tune are the same `SMNN(...)`.
+    """--steps, --batch-size, --sequence-length, --order, --no-fine-tune and --no-plateau are the same `SMNN(...)`.
 
     Each setting changes the coefficients in their first eight digits, so a command that dropped
     one would write another model; without fine-tuning they are Adam's (0.86 off) with no error bars.
     """
     options = ["--steps", "25", "--batch-size", "16", "--sequence-length", "20", "--order", "2", "--no-fine-tune"]
-    found = discover_command(oscillator_files, *options)
-    method = SMNN(steps=25, batch_size=16, sequence_length=20, order=2, fine_tune=False)
+    found = discover_command(oscillator_files, *options, "--no-plateau")
+    method = SMNN(steps=25, batch_size=16, sequence_length=20, order=2, fine_tune=False, plateau=None)
     expected = discover_in_python(oscillator_files, method)
     assert found == expected.model
+    # --no-plateau is plateau=None: "25 Adam steps", where the default takes "up to 25"
+    described = "S-MNN (R = 2, chunks of 20), 25 Adam steps on batches of 16"
+    assert expected.description == described and (oscillator_files / "found.sdyn").read_text().startswith(
+        f"# M: {described};"
+    )
     assert np.isnan(expected.standard_errors).all() and error(found) > 0.1
     assert expected.loss_history.shape == (25,) and expected.loss_history[-1] < expected.loss_history[0] / 2
 
@@ -344,7 +492,7 @@ def test_a_discovery_method_declares_its_name():
             def describe(self):
                 return ""
 
-            def fit(self, candidates, data, *, threshold, key, progress):
+            def regression(self, candidates, data, *, key, progress):
                 raise NotImplementedError
 
     assert {SMNN.name, Sparse.name} == {"smnn", "sparse"}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+import warnings
 
 import jax
 import numpy as np
 
 from ..data import Trajectories
-from ..discovery import SMNN, FiniteDifference, PolynomialLibrary, SavitzkyGolay, Sparse, discover
+from ..discovery import SMNN, DiscoveryWarning, FiniteDifference, PolynomialLibrary, SavitzkyGolay, Sparse, discover
 from ..integrators import integrate
 
 
@@ -25,7 +27,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--library", metavar="polyN", help="fit all monomials of the states up to degree N instead")
     parser.add_argument("--states", nargs="+", metavar="NAME", help="with --library: the data's states to use")
     parser.add_argument("--method", default="smnn", choices=("smnn", "sparse"), help="default smnn")
-    parser.add_argument("--threshold", type=float, help="remove terms below this (default 0.1 library, 0 template)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="remove terms below this (default 0.1 library, 0 template); if it empties an equation, a warning "
+        "names one that keeps it",
+    )
     parser.add_argument("-o", "--output", metavar="FOUND.sdyn", help="write the discovered model here")
     parser.add_argument("--plot", metavar="OUT.png", help="draw the loss and the data against the discovered model")
     parser.add_argument(
@@ -47,6 +54,12 @@ def add_parser(commands) -> None:
     group.add_argument("--learning-rate", type=float, default=SMNN.learning_rate, help=f"default {SMNN.learning_rate}")
     group.add_argument("--order", type=int, default=SMNN.order, help=f"S-MNN order R (default {SMNN.order})")
     group.add_argument("--no-fine-tune", action="store_true", help="stop after Adam")
+    group.add_argument(
+        "--no-plateau",
+        action="store_true",
+        help="take every Adam step (by default Adam stops once 100 steps lower its mean loss by at most 1 %% of what "
+        "it has fallen so far, or of its value without fine-tuning)",
+    )
     group.add_argument("--seed", type=int, default=0, help="seed of the chunk draws (default 0)")
     group = parser.add_argument_group("sparse")
     group.add_argument("--fd-order", type=int, default=4, help="central-difference order 2, 4 or 6 (default 4)")
@@ -78,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             order=args.order,
             smoother=smoother,
             fine_tune=not args.no_fine_tune,
+            **({"plateau": None} if args.no_plateau else {}),
         )
     else:
         method = Sparse(smoother or FiniteDifference(args.fd_order))
@@ -91,15 +105,19 @@ def run(args: argparse.Namespace) -> int:
         if args.states:
             raise ValueError("--states goes with --library; a template names its own states")
         template, data = args.template, args.data
-    found = discover(
-        template,
-        data,
-        method=method,
-        threshold=args.threshold,
-        key=jax.random.PRNGKey(args.seed),
-        progress=not args.quiet,
-    )
-    print(found.table())
+    with warnings.catch_warnings():  # printed below as the command's own warnings
+        warnings.simplefilter("ignore", DiscoveryWarning)
+        found = discover(
+            template,
+            data,
+            method=method,
+            threshold=args.threshold,
+            key=jax.random.PRNGKey(args.seed),
+            progress=not args.quiet,
+        )
+    print(found)
+    for warning in found.warnings:
+        print(f"symdyn discover: warning: {warning}", file=sys.stderr)
     if args.output:
         found.save(args.output)
         print(f"discovered model -> {args.output}")

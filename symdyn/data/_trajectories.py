@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ..model import match_name, spellings
 from ._npz import save_npz_atomically
 
 _UNIFORM_TOLERANCE = 1e-5  # relative; text files round their times
@@ -111,9 +112,10 @@ class Trajectories:
         """The same data restricted to (and ordered as) the states `names`, with a clear error for a missing one."""
         columns = []
         for name in names:
-            if name not in self.names:
+            found = _find(name, self.names)
+            if found is None:
                 raise ValueError(_missing(name, self.names, self.origin))
-            columns.append(self.names.index(name))
+            columns.append(self.names.index(found))
         return dataclasses.replace(self, states=self.states[:, :, columns], names=tuple(names))
 
     def every(self, dt: float | None) -> int:
@@ -215,16 +217,15 @@ def _strings(arrays: Mapping[str, np.ndarray], key: str) -> tuple[str, ...]:
 
 def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, origin: str) -> Trajectories:
     if "t" not in arrays:
-        layout = "a .npz needs an array `t`; a .csv a header row `t,x,y,...`"
-        raise ValueError(f"{origin} has no time array 't' (it has {', '.join(map(repr, arrays))}); {layout}")
+        raise ValueError(_no_time(list(arrays), origin))
     t = _check_times(np.asarray(arrays["t"], dtype=np.float64), origin)
     own = _strings(arrays, "state_names")
     coordinates = _strings(arrays, "coordinate_names")
     grid = tuple(np.asarray(arrays[f"grid_{c}"], dtype=np.float64) for c in coordinates)
-    if names is None:
-        skip = set(_METADATA) | {f"grid_{c}" for c in coordinates} | set(_strings(arrays, "observed_names"))
-        names = own or [k for k, v in arrays.items() if k not in skip and np.issubdtype(v.dtype, np.number)]
-    columns = [_state(arrays, name, t, grid, origin) for name in names]
+    skip = set(_METADATA) | {f"grid_{c}" for c in coordinates} | set(_strings(arrays, "observed_names"))
+    states = own or [k for k, v in arrays.items() if k not in skip and np.issubdtype(v.dtype, np.number)]
+    names = states if names is None else names
+    columns = [_state(arrays, name, states, t, grid, origin) for name in names]
     if not columns:
         raise ValueError(f"{origin} holds no state arrays besides 't'")
     counts = {c.shape[0] for c in columns}
@@ -236,7 +237,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, ori
     parameters = np.zeros((states.shape[0], len(parameter_names)))
     if parameter_names:  # (P,) for one trajectory, (M, P) for several
         parameters[:] = np.asarray(arrays["parameters"], dtype=np.float64).reshape(-1, len(parameter_names))
-    single = np.ndim(arrays[names[0]]) == 1 + len(grid)  # written without the trajectory axis
+    single = np.ndim(arrays[_find(names[0], list(arrays))]) == 1 + len(grid)  # written without the trajectory axis
     observed = {
         name: np.asarray(arrays[name])[None] if single else np.asarray(arrays[name])
         for name in _strings(arrays, "observed_names")
@@ -248,11 +249,12 @@ def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, ori
     )
 
 
-def _state(arrays, name: str, t: np.ndarray, grid: tuple, origin: str) -> np.ndarray:
-    """One state's (M, T, *grid) values, checked."""
-    if name not in arrays:
-        raise ValueError(_missing(name, [k for k in arrays if k not in _METADATA], origin))
-    value = np.asarray(arrays[name], dtype=np.float64)
+def _state(arrays, name: str, states: Sequence[str], t: np.ndarray, grid: tuple, origin: str) -> np.ndarray:
+    """One state's (M, T, *grid) values, checked; a missing one's message lists the file's `states` alone."""
+    key = _find(name, [k for k in arrays if k not in _METADATA])
+    if key is None:
+        raise ValueError(_missing(name, states, origin))
+    value = np.asarray(arrays[key], dtype=np.float64)
     point = tuple(len(axis) for axis in grid)
     if value.shape == (t.size, *point):
         value = value[None]
@@ -270,11 +272,25 @@ def _state(arrays, name: str, t: np.ndarray, grid: tuple, origin: str) -> np.nda
     return value
 
 
+def _find(name: str, available: Sequence[str]) -> str | None:
+    """The entry of `available` that names the state `name`: itself or another spelling of it.
+
+    A column `θ_t` or `D(θ)` holds the state `θˍt`, and asking for `θ_t` finds a column `θˍt`.
+    """
+    if name in available:
+        return name
+    found = match_name(name, available).name
+    if found is not None:
+        return found
+    return next((a for a in available if match_name(a, [name]).name == name), None)
+
+
 def _missing(name: str, available: Sequence[str], origin: str) -> str:
-    same_case = [a for a in available if a.casefold() == name.casefold()]
-    close = same_case or difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)
+    suggestion = match_name(name, available).suggestion  # `X` -> 'x', `gamma` -> 'γ', `theta_t` -> 'θˍt'
+    close = [suggestion] if suggestion else difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{origin} has no state {name!r} (it has {', '.join(map(repr, available)) or 'nothing'}){hint}"
+    also = f" (nor {' or '.join(map(repr, spellings(name)))})" if spellings(name) else ""
+    return f"{origin} has no state {name!r}{also} (it has {', '.join(map(repr, available)) or 'nothing'}){hint}"
 
 
 def _check_times(t: np.ndarray, origin: str) -> np.ndarray:
@@ -307,11 +323,17 @@ def _read_file(path: str) -> dict[str, np.ndarray]:
 
 
 def _read_csv(path: str) -> dict[str, np.ndarray]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets start with a byte-order mark
         rows = list(csv.reader(row for row in handle if row.strip() and not row.lstrip().startswith("#")))
     if len(rows) < 2:
         raise ValueError(f"{path}: a CSV file needs a header row and data rows")
     header = [h.strip() for h in rows[0]]
+    if all(_is_number(cell) for cell in header):
+        states = ["x", "y", "z"] if len(header) <= 4 else [f"x{k}" for k in range(1, len(header))]
+        raise ValueError(
+            f"{path}: the first row ({','.join(header)}) holds numbers, not names; a CSV needs a header row naming "
+            f"the time `t` and the states, one per column, as in `{','.join(['t', *states[: len(header) - 1]])}`"
+        )
     values = np.empty((len(rows) - 1, len(header)))
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
@@ -324,3 +346,33 @@ def _read_csv(path: str) -> dict[str, np.ndarray]:
                     f"{path}, data row {line - 1}, column {header[j]!r}: {cell.strip()!r} is not a number"
                 ) from None
     return {name: values[:, j] for j, name in enumerate(header)}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# a name that probably holds the times: time, T, Times, t (s), time_s, t[s] ...
+_TIME_LIKE = re.compile(r"(t|times?)(\s*[(\[_].*)?", re.IGNORECASE)
+
+
+def _no_time(names: Sequence[str], origin: str) -> str:
+    """The message for data without `t`: what the layout must be, and the name to change if one looks like the time.
+
+    A `time` or `T` column is not taken for `t`: `T` is as likely a temperature, and a state
+    read as the time would corrupt the fit silently. The fix is one word in the header.
+    """
+    listed = f"{origin} has no time array 't' (it has {', '.join(map(repr, names)) or 'nothing'})"
+    like = next((name for name in names if _TIME_LIKE.fullmatch(name.strip())), None)
+    if not origin.endswith(".csv"):
+        fix = f"if {like!r} holds the times, rename it to 't'" if like else "add an array `t` of the sample times"
+        return f"{listed}; {fix}"
+    if like:
+        header = ",".join("t" if name == like else name for name in names)
+        return f"{listed}; if the column {like!r} holds the times, name it `t` in the header row: `{header}`"
+    header = ",".join(["t", *names])
+    return f"{listed}; a CSV needs a column `t` of the sample times, named in the header row: `{header}`"

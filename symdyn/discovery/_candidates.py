@@ -13,6 +13,15 @@ from ..model import Model, expression_to_text
 
 
 @dataclass(frozen=True)
+class FirstOrderEquation:
+    """One equation of a template's first-order form, D(state) ~ rhs, and the indices of the unknowns in it."""
+
+    state: str
+    rhs: sp.Expr
+    unknowns: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Candidates:
     """The unknowns of a template and how its first-order right-hand side depends on them.
 
@@ -23,6 +32,7 @@ class Candidates:
         guesses: their initial values (the model's guesses, else 0).
         affine: whether f is affine in the unknowns (then one least-squares solve fits them).
         terms: for each unknown, what it multiplies, as `D(y): x*z` (joined by `; ` when shared).
+        equations: the first-order equations, with the unknowns in each.
         rhs: `rhs(t, x, a) -> (..., V)`, f at states x (..., V) and unknowns a (J,).
     """
 
@@ -32,6 +42,7 @@ class Candidates:
     guesses: np.ndarray
     affine: bool
     terms: tuple[str, ...]
+    equations: tuple[FirstOrderEquation, ...]
     rhs: Callable
 
 
@@ -83,5 +94,9 @@ def candidates(template: Model) -> Candidates:
         guesses=np.array([float(defaults.get(u, 0)) for u in unknowns]),
         affine=affine,
         terms=tuple(terms),
+        equations=tuple(
+            FirstOrderEquation(state.name, entry, tuple(j for j, u in enumerate(unknowns) if entry.has(u)))
+            for entry, state in zip(rhs, template.state_vector)
+        ),
         rhs=f,
     )

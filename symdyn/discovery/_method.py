@@ -11,15 +11,17 @@ import numpy as np
 
 from ..data import Trajectories
 from ._candidates import Candidates
-from ._regression import Fit
+from ._regression import Regression
 
 
 @dataclass(frozen=True)
 class History:
-    """The loss at each optimizer step and the wall time of a step (compilation excluded)."""
+    """The loss at each optimizer step, the wall time of a step (compilation excluded), and why the
+    optimizer stopped before its last step ("" when it took them all)."""
 
     losses: np.ndarray
     seconds_per_step: float
+    stop: str = ""
 
 
 class AbstractDiscoveryMethod(abc.ABC):
@@ -40,7 +42,8 @@ class AbstractDiscoveryMethod(abc.ABC):
         """The method and its settings, in words."""
 
     @abc.abstractmethod
-    def fit(
-        self, candidates: Candidates, data: Trajectories, *, threshold: float, key: jax.Array, progress: bool
-    ) -> tuple[Fit, History | None]:
-        """The fitted unknowns (thresholded), and the optimizer's history if it has one."""
+    def regression(
+        self, candidates: Candidates, data: Trajectories, *, key: jax.Array, progress: bool
+    ) -> tuple[Regression, History | None]:
+        """The unknowns ready to be fitted at any threshold (after the method's optimizer, if it has
+        one), and the optimizer's history."""

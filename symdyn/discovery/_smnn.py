@@ -27,9 +27,47 @@ from ..smnn import solve
 from ._candidates import Candidates
 from ._derivatives import SavitzkyGolay
 from ._method import AbstractDiscoveryMethod, History
-from ._regression import SEGMENTS, Fit, spread, thresholded_least_squares
+from ._regression import SEGMENTS, Fit, LeastSquares, Regression, spread
 
-_BLOCK = 25  # Adam steps per compiled call: the progress bar and the NaN check run between blocks
+_BLOCK = 25  # Adam steps per compiled call: the progress bar, the NaN check and the plateau check run between blocks
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """When Adam stops before its last step: its loss has stopped falling.
+
+    Every 25 steps, the fall of the mean loss over the last `window` steps from the mean over
+    the `window` before is set against what is at stake, and Adam stops when the fall is at
+    most `tolerance` of it (or the loss rises). For a fit by Adam alone, what is at stake is
+    the loss itself (the mean over the window before), so a loss still falling geometrically
+    goes on. When a fine-tuning follows, which finishes the fit exactly from wherever Adam
+    stops, it is everything Adam has removed from the loss so far (the first window's mean
+    minus the last's) if that is larger: Adam stops where its loss curve flattens on a linear
+    scale. Means over windows average out the spread of the loss from batch to batch.
+    """
+
+    window: int = 100
+    tolerance: float = 0.01
+
+    def __post_init__(self):
+        if not isinstance(self.window, int) or isinstance(self.window, bool) or self.window < 1:
+            raise ValueError(f"Plateau window must be a positive int, not {self.window!r}")
+        if not 0 <= self.tolerance < 1:
+            raise ValueError(f"Plateau tolerance must be a fraction from 0 to 1, not {self.tolerance!r}")
+
+    def reached(self, losses: np.ndarray, *, fine_tuning: bool) -> bool:
+        """Whether the losses so far end on a plateau (`fine_tuning`: whether a fine-tuning follows)."""
+        w = self.window
+        if losses.size < 2 * w:
+            return False
+        first, before, last = losses[:w].mean(), losses[-2 * w : -w].mean(), losses[-w:].mean()
+        return bool(before - last <= self.tolerance * (max(first - last, before) if fine_tuning else before))
+
+    def describe(self, fine_tuning: bool) -> str:
+        """The rule, in words."""
+        before = f"the mean of the {self.window} before"
+        stake = f"of all it had fallen since the start (or of {before})" if fine_tuning else f"of {before}"
+        return f"the mean loss of the last {self.window} steps fell by at most {self.tolerance:.0%} {stake}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +86,8 @@ class SMNN(AbstractDiscoveryMethod):
         smoother: evaluate the terms on Savitzky-Golay-smoothed data (for noisy data).
         fine_tune: finish with exact thresholded least squares on the S-MNN loss.
         max_chunks: chunks used in fine-tuning (evenly spaced over the data).
+        plateau: stop Adam before `steps` when its loss stops falling (`Plateau(window, tolerance)`);
+            None takes every step.
     """
 
     name: ClassVar[str] = "smnn"
@@ -60,6 +100,7 @@ class SMNN(AbstractDiscoveryMethod):
     smoother: SavitzkyGolay | None = None
     fine_tune: bool = True
     max_chunks: int = 2048
+    plateau: Plateau | None = Plateau()
 
     def __post_init__(self):
         for name in ("sequence_length", "batch_size", "order", "max_chunks"):
@@ -72,34 +113,32 @@ class SMNN(AbstractDiscoveryMethod):
             raise ValueError(f"SMNN learning_rate must be positive, not {self.learning_rate!r}")
         if self.steps == 0 and not self.fine_tune:
             raise ValueError("SMNN with steps=0 and fine_tune=False fits nothing")
+        if self.plateau is not None and not isinstance(self.plateau, Plateau):
+            raise TypeError(f"SMNN plateau must be a Plateau or None, not {type(self.plateau).__name__}")
 
     def describe(self) -> str:
         parts = [f"S-MNN (R = {self.order}, chunks of {self.sequence_length})"]
         if self.steps:
-            parts.append(f"{self.steps} Adam steps on batches of {self.batch_size}")
+            up_to = "up to " if self.plateau else ""
+            parts.append(f"{up_to}{self.steps} Adam steps on batches of {self.batch_size}")
         if self.fine_tune:
             parts.append("exact fine-tuning")
         if self.smoother:
             parts.append(f"terms on {self.smoother}")
         return ", ".join(parts)
 
-    def fit(
-        self, candidates: Candidates, data: Trajectories, *, threshold: float, key, progress: bool
-    ) -> tuple[Fit, History]:
+    def regression(
+        self, candidates: Candidates, data: Trajectories, *, key, progress: bool
+    ) -> tuple[Regression, History]:
         problem = _Chunks.build(self, candidates, data)
         a = jnp.asarray(candidates.guesses, problem.dtype)
         history = History(np.zeros(0), math.nan)
         if self.steps:
             a, history = self._adam(problem, a, key, progress)
         if not self.fine_tune:
-            a = np.array(a, dtype=np.float64)
-            active = np.abs(a) >= threshold
-            a[~active] = 0.0
-            return Fit(a, active, np.full(a.size, np.nan), math.sqrt(history.losses[-1])), history
-        fit = thresholded_least_squares(
-            problem.residual, np.asarray(a), threshold=threshold, affine=candidates.affine, segments=problem.segments
-        )
-        return fit, history
+            return _AdamValues(np.array(a, dtype=np.float64), math.sqrt(history.losses[-1])), history
+        fine_tuning = LeastSquares(problem.residual, np.asarray(a), affine=candidates.affine, segments=problem.segments)
+        return fine_tuning, history
 
     def _adam(self, problem: _Chunks, a: jax.Array, key, progress: bool) -> tuple[jax.Array, History]:
         optimizer = optax.adam(optax.cosine_decay_schedule(self.learning_rate, self.steps, alpha=0.01))
@@ -121,9 +160,9 @@ class SMNN(AbstractDiscoveryMethod):
             inputs = (jax.random.split(key, _BLOCK), first + jnp.arange(_BLOCK))
             return jax.lax.scan(step, (a, state), inputs)
 
-        history, seconds = [], []
+        history, seconds, stop = [], [], ""
         with ProgressBar(self.steps, "smnn: Adam", enabled=progress) as bar:
-            for b, block_key in enumerate(jax.random.split(key, blocks)):
+            for b, block_key in enumerate(jax.random.split(key, blocks)):  # the same keys however early Adam stops
                 started = time.perf_counter()
                 (a, state), losses = block(a, state, block_key, b * _BLOCK)
                 losses = np.asarray(losses)[: self.steps - b * _BLOCK]
@@ -136,8 +175,26 @@ class SMNN(AbstractDiscoveryMethod):
                     )
                 history.append(losses)
                 bar.update(losses.size, loss=float(losses[-1]))
+                taken = b * _BLOCK + losses.size
+                plateau = self.plateau and self.plateau.reached(np.concatenate(history), fine_tuning=self.fine_tune)
+                if plateau and taken < self.steps:
+                    stop = f"Adam stopped at step {taken} of {self.steps}: {self.plateau.describe(self.fine_tune)}"
+                    break
         # the first block compiles; a step's time is the mean of the others
-        return a, History(np.concatenate(history), float(np.mean(seconds[1:])) if blocks > 1 else math.nan)
+        per_step = float(np.mean(seconds[1:])) if len(seconds) > 1 else math.nan
+        return a, History(np.concatenate(history), per_step, stop)
+
+
+@dataclass(frozen=True)
+class _AdamValues(Regression):
+    """Adam's unknowns as they are (no fine-tuning): a threshold removes the small ones, with no refit."""
+
+    values: np.ndarray
+    residual_rms: float
+
+    def fit(self, threshold: float) -> Fit:
+        active = np.abs(self.values) >= threshold
+        return Fit(np.where(active, self.values, 0.0), active, np.full(self.values.size, np.nan), self.residual_rms)
 
 
 @dataclass(frozen=True)

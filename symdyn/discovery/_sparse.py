@@ -12,7 +12,7 @@ from ..data import Trajectories
 from ._candidates import Candidates
 from ._derivatives import Derivative, FiniteDifference
 from ._method import AbstractDiscoveryMethod
-from ._regression import SEGMENTS, Fit, spread, thresholded_least_squares
+from ._regression import SEGMENTS, LeastSquares, spread
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,9 @@ class Sparse(AbstractDiscoveryMethod):
     def describe(self) -> str:
         return f"sparse regression, derivatives by {self.derivative}"
 
-    def fit(
-        self, candidates: Candidates, data: Trajectories, *, threshold: float, key, progress: bool
-    ) -> tuple[Fit, None]:
+    def regression(
+        self, candidates: Candidates, data: Trajectories, *, key, progress: bool
+    ) -> tuple[LeastSquares, None]:
         states, slopes = self.derivative(data.states, data.dt)
         count = states.shape[1]
         if states.size < candidates.guesses.size:
@@ -53,7 +53,4 @@ class Sparse(AbstractDiscoveryMethod):
 
         segment = np.arange(count) * SEGMENTS // count
         segments = np.broadcast_to(segment[None, :, None], states.shape).ravel()
-        fit = thresholded_least_squares(
-            residual, candidates.guesses, threshold=threshold, affine=candidates.affine, segments=segments
-        )
-        return fit, None
+        return LeastSquares(residual, candidates.guesses, affine=candidates.affine, segments=segments), None
