@@ -1,5 +1,8 @@
 """Simulate each PDE example and draw it: space-time images in 1D, snapshots in 2D.
 
+Each runs with `default_method`: ETDRK4, also on the bounded grids of the heat rod and Allen-Cahn
+(φ-functions of the stencils' matrix L).
+
     python examples/pde_gallery.py [--out out]
 
 The same, one model at a time, from the command line:
@@ -8,6 +11,7 @@ The same, one model at a time, from the command line:
     symdyn simulate examples/kdv.sdyn --t-end 100 --dt 0.5 --substeps 5 -o kdv.npz --plot kdv.png
     symdyn simulate examples/burgers.sdyn --t-end 4 --dt 0.05 --substeps 5 -o burgers.npz --plot burgers.png
     symdyn simulate examples/heat_rod.sdyn --t-end 1 --dt 0.01 --substeps 20 -o heat.npz --plot heat.png
+    symdyn simulate examples/allen_cahn.sdyn --t-end 70 --dt 1 --substeps 10 -o ac.npz --plot ac.png
     symdyn simulate examples/gray_scott.sdyn --t-end 2000 --dt 100 --substeps 100 -o gs.npz --plot gs.png
 """
 
@@ -29,6 +33,7 @@ RUNS = {  # file: (t_end, saved dt, substeps)
     "kdv": (100.0, 0.5, 5),
     "burgers": (4.0, 0.05, 5),
     "heat_rod": (1.0, 0.01, 20),
+    "allen_cahn": (70.0, 1.0, 10),
     "gray_scott": (2000.0, 100.0, 100),
 }
 

@@ -95,6 +95,16 @@ def _heat_rod(x):
     return [u], [held(np.concatenate([[0.0], 0.1 * (u[:-2] - 2 * u[1:-1] + u[2:]) / h**2, [0.0]]))]
 
 
+def _allen_cahn(x):
+    """fd2 inside, ε u_xx + u − u³ with ε = 0.01; u held at −1 and 1 at the ends (where the closed form is −1 and
+    1 already), their rates 0."""
+    h = x[1] - x[0]
+    u = 0.53 * x + 0.47 * np.sin(-1.5 * np.pi * x)
+    u[[0, -1]] = -1.0, 1.0
+    inside = 0.01 * (u[:-2] - 2 * u[1:-1] + u[2:]) / h**2 + u[1:-1] - u[1:-1] ** 3
+    return [u], [np.concatenate([[0.0], inside, [0.0]])]
+
+
 def _kdv(x):
     u = 1.5 / np.cosh(np.sqrt(0.5) / 2 * (x - 40)) ** 2 + 0.75 / np.cosh(0.25 * (x - 80)) ** 2
     return [u], [-u * _spectral(u, (128,), (1,)) - _spectral(u, (128,), (3,))]
@@ -106,6 +116,7 @@ def _kuramoto_sivashinsky(x):
 
 
 BY_HAND = {  # each PDE example: its initial fields and right-hand side at them, written out with NumPy
+    "allen_cahn": _allen_cahn,
     "burgers": _burgers,
     "gray_scott": _gray_scott,
     "heat_rod": _heat_rod,
@@ -212,12 +223,13 @@ def test_pde_gallery_runs_every_pde_example_and_draws_it(tmp_path, monkeypatch, 
         "KuramotoSivashinsky": (201, 0.5, 2, "etdrk4"),
         "KdV": (201, 0.5, 5, "etdrk4"),
         "Burgers": (81, 0.05, 5, "etdrk4"),
-        "HeatRod": (101, 0.01, 20, "rk4"),
+        "HeatRod": (101, 0.01, 20, "etdrk4"),
+        "AllenCahn": (71, 1.0, 10, "etdrk4"),
         "GrayScott": (21, 100.0, 100, "etdrk4"),
     }
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{p.stem}.png" for p in PDE_FILES)
     assert all(p.stat().st_size > 10_000 for p in tmp_path.iterdir())
-    assert "HeatRod: rk4, 2 saved steps -> " in capsys.readouterr().out
+    assert "HeatRod: etdrk4, 2 saved steps -> " in capsys.readouterr().out
 
 
 @pytest.mark.slow

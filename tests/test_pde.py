@@ -13,7 +13,7 @@ from conftest import EXAMPLES, PDE_FILES, tolerance
 
 import symdyn
 from symdyn.data import FourierSeries, SumOfSines, Trajectories, Uniform, generate, preset
-from symdyn.integrators import integrate
+from symdyn.integrators import ModelVectorField, default_method, integrate
 from symdyn.stability import pde_stability
 
 KS = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn")
@@ -186,13 +186,140 @@ def test_etdrk4_conserves_the_kdv_invariants():
 
 
 def test_split_methods_refuse_fields_without_a_split():
+    """A callable has no split; a bounded grid has one (the matrix L, not a Fourier multiplier), and ETD's dense
+    coefficients are refused beyond DENSE_SPLIT_LIMIT entries, by integrate and by the stability report alike."""
     with pytest.raises(TypeError, match="etdrk4 steps a PDE split"):
         integrate(lambda t, x: -x, jnp.ones(3), 0.0, 0.1, 2, method="etdrk4")
     low = HEAT.lower()
     with pytest.raises(ValueError, match="bounded domain has no Fourier multiplier"):
-        integrate(low, low.x0, 0.0, 0.1, 2, method="etdrk4")
+        low.linear(low.p)
+    assert low.linear_matrix(low.p).shape == (101, 101)
+    assert np.all(np.isfinite(integrate(low, low.x0, 0.0, 0.1, 2, method="etdrk4")))
+    big = at_points(EXAMPLES / "heat_rod.sdyn", 4096)
+    for refuse in (
+        lambda: integrate(big, big.x0, 0.0, 0.1, 2, method="etdrk4"),
+        lambda: pde_stability(big, "etdrk4", 0.1),
+    ):
+        with pytest.raises(ValueError, match="dense matrices over the 4096 state entries.*use imex_euler"):
+            refuse()
+    assert default_method(big) == "imex_trapezoid" and default_method(low) == "etdrk4"
     with pytest.raises(ValueError, match="spectral derivatives need a periodic domain"):
         HEAT.lower(derivatives="spectral")
+
+
+ALLEN_CAHN = (EXAMPLES / "allen_cahn.sdyn").read_text().replace("points = 256", "points = 96")
+BOUNDED = {  # Allen-Cahn held at both ends, and with time-dependent data at one end and no flux at the other
+    "dirichlet": ALLEN_CAHN,
+    "neumann": ALLEN_CAHN.replace("u(t, -1) ~ -1", "u(t, -1) ~ -1 + sin(t)/4").replace(
+        "u(t, 1) ~ 1", "∂x(u(t, 1)) ~ 0"
+    ),
+}
+TWO_D = """model Bounded2D
+    @parameters d = 0.1
+    @domain x ∈ Interval(0, 1; points = 9)
+    @domain y ∈ Interval(0, 1; points = 7)
+    @variables u(t, x, y) = sin(π*x)*sin(π*y)  v(t, x, y) = x*y
+    D(u) ~ d*(∂x^2(u) + ∂y^2(u)) - u*v^2
+    D(v) ~ d*∂y^2(v) + u*v - v
+    @boundary u(t, 0, y) ~ 0
+    @boundary ∂x(u(t, 1, y)) ~ 0
+    @boundary u(t, x, 0) ~ 0
+    @boundary u(t, x, 1) ~ 0
+    @boundary v(t, x, 0) ~ x*cos(t)
+    @boundary ∂y(v(t, x, 1)) ~ 0
+end
+"""  # two fields, both axes bounded, Dirichlet and Neumann on each: the banded ordering's hardest case here
+
+
+@pytest.mark.parametrize("variant", BOUNDED)
+@pytest.mark.parametrize(
+    "method, float64, float32",  # max error at t = 2 after 20 steps of 0.1; measured (both variants, f64 / f32):
+    [
+        ("etdrk4", 4e-6, 1e-4),  # 1.3e-6 / 2.6e-5
+        pytest.param("etd1", 4e-2, 4e-2, marks=pytest.mark.exhaustive),  # 1.8e-2
+        pytest.param("imex_euler", 4e-2, 4e-2, marks=pytest.mark.exhaustive),  # 1.9e-2
+        ("imex_trapezoid", 2e-3, 2e-3),  # 8.2e-4
+    ],
+)
+def test_split_methods_on_a_bounded_grid_agree_with_fine_rk4(variant, method, float64, float32):
+    """ETD and IMEX step L (the stencils' matrix with the boundary conditions) exactly or implicitly at h = 0.1,
+    three times RK4's largest stable step on this grid, and land on RK4 at h = 0.001."""
+    low = symdyn.parse(BOUNDED[variant]).lower()
+    assert not pde_stability(low, "rk4", 0.1).stable and pde_stability(low, method, 0.1).stable
+    reference = integrate(low, low.x0, 0.0, 0.001, 2000, method="rk4", save_every=2000)[-1]
+    u = integrate(low, low.x0, 0.0, 0.1, 20, method=method, save_every=20)[-1]
+    assert float(jnp.abs(u - reference).max()) < tolerance(float64, float32)
+
+
+@pytest.mark.parametrize("text", [*BOUNDED.values(), TWO_D], ids=[*BOUNDED, "2d"])
+@pytest.mark.parametrize("derivatives", ["fd2", "fd4"])
+def test_coloured_jacobian_and_linear_matrix_are_the_dense_ones(text, derivatives):
+    """The Jacobian and L from the colours' few products equal jax.jacfwd's dense matrices (every entry), and
+    L u + N(u) is the rhs."""
+    low = symdyn.parse(text).lower(derivatives=derivatives)
+    u = low.x0 + 0.1 * jax.random.normal(jax.random.PRNGKey(0), low.state_shape)
+    size = u.size
+    if low.domain.ndim == 1:
+        assert 4 * low.coupling.count < size  # a few products, not one per entry
+    dense = jax.jit(jax.jacfwd(lambda w: low.rhs(0.3, w, low.p)))(u).reshape(size, size)  # jit: 4× faster here
+    scale = float(jnp.abs(dense).max())
+    tol = tolerance(1e-13, 1e-6) * scale  # measured: ≤ 4e-16 / 2e-7 of the Jacobian's largest entry
+    np.testing.assert_allclose(jax.jit(low.jac)(0.3, u, low.p).reshape(size, size), dense, atol=tol)
+    linear = jax.jit(jax.jacfwd(lambda w: low.linear_operator(low.p, w.reshape(u.shape)).ravel()))(u.ravel())
+    np.testing.assert_allclose(low.linear_matrix(low.p), linear, atol=tol)
+    rates = low.rhs(0.3, u, low.p)
+    split = low.linear_operator(low.p, u) + low.nonlinear(0.3, u, low.p)
+    np.testing.assert_allclose(split, rates, atol=tolerance(1e-12, 1e-5) * float(jnp.abs(rates).max()))
+
+
+@pytest.mark.parametrize(
+    "method, text, steps, gradients",
+    [
+        ("implicit_euler", BOUNDED["neumann"], 10, False),
+        pytest.param("implicit_euler", BOUNDED["neumann"], 10, True, marks=pytest.mark.exhaustive),
+        pytest.param("gauss_legendre4", TWO_D, 4, True, marks=pytest.mark.exhaustive),
+    ],
+    ids=["implicit_euler", "implicit_euler-gradients", "gauss_legendre4-2d-gradients"],
+)
+def test_banded_newton_steps_and_differentiates_as_the_dense_solve_does(method, text, steps, gradients):
+    """Newton's banded block-LU solves give the steps and the gradients (implicit function theorem) of the dense
+    LU of the same Jacobian (a ModelVectorField has no coupling: its Newton matrix is dense)."""
+    low = symdyn.parse(text).lower()
+    dense = ModelVectorField(low, low.p)
+
+    def final(field, x0):
+        return integrate(field, x0, 0.0, 0.1, steps, method=method, save_every=steps)[-1]
+
+    banded_u, dense_u = final(low, low.x0), final(dense, low.x0)
+    assert np.all(np.isfinite(banded_u))
+    # relative to the largest value; measured ≤ 2e-16 / 3e-8 (steps), 4e-16 / 1.9e-7 (gradients) in f64 / f32
+    tol = tolerance(1e-12, 2e-6)
+    np.testing.assert_allclose(banded_u, dense_u, atol=tol * float(jnp.abs(dense_u).max()))
+    if gradients:
+        direction = jnp.cos(jnp.arange(low.x0.size, dtype=low.x0.dtype)).reshape(low.x0.shape)
+        banded_g, dense_g = (jax.grad(lambda x, f=f: jnp.sum(direction * final(f, x)))(low.x0) for f in (low, dense))
+        np.testing.assert_allclose(banded_g, dense_g, atol=tol * float(jnp.abs(dense_g).max()))
+
+
+@pytest.mark.float64  # simulate computes in float64
+@pytest.mark.parametrize(
+    "method", ["rk4", "etdrk4", "imex_euler", pytest.param("implicit_euler", marks=pytest.mark.exhaustive)]
+)
+def test_stability_and_simulate_agree_on_allen_cahn(method, tmp_path, capsys):
+    """What `symdyn stability --model` calls stable at dt = 0.1 simulates with --method to t = 2 inside
+    [−1, 1] (Allen-Cahn's maximum principle); what it calls unstable (rk4) blows up and simulate says so."""
+    from symdyn.cli import main
+
+    path = str(EXAMPLES / "allen_cahn.sdyn")
+    stable = main(["stability", method, "--model", path, "--dt", "0.1"]) == 0
+    assert stable == (method != "rk4")
+    out = tmp_path / "ac.npz"
+    simulated = main(["simulate", path, "--t-end", "2", "--dt", "0.1", "--method", method, "-o", str(out)]) == 0
+    assert simulated == stable, capsys.readouterr()
+    if stable:
+        states = Trajectories.load(out).states
+        assert states.shape == (1, 21, 1, 256)
+        assert np.all(np.isfinite(states)) and np.abs(states).max() <= 1 + 1e-9
 
 
 def test_stability_report_says_rk4_at_the_seeds_ks_step_is_unstable():

@@ -25,7 +25,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--dt", type=float, help="the step of the saved data")
     parser.add_argument("--t0", type=float, default=0.0, help="initial time (default 0)")
     parser.add_argument(
-        "--method", choices=available(), help="integrator (default rk4; etdrk4 for a PDE on a periodic domain)"
+        "--method",
+        choices=available(),
+        help="integrator (default rk4; for a PDE etdrk4, imex_trapezoid on a bounded grid over 2048 entries)",
     )
     parser.add_argument("--substeps", type=int, default=1, help="integrator steps per saved step (default 1)")
     parser.add_argument("--warmup", type=int, default=0, help="saved-size steps integrated first and dropped")

@@ -10,17 +10,26 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..lower import AbstractLoweredModel, LoweredPDE
+from ..lower import AbstractLoweredModel, GridCoupling, LoweredPDE
 
 
 class AbstractVectorField(eqx.Module):
-    """`rhs(t, x)`, and `jacobian(t, x)` of shape (n, n) over the flattened state."""
+    """`rhs(t, x)`, `jacobian(t, x)` of shape (n, n) over the flattened state, `jvp(t, x, v)` (J v, by
+    autodiff unless the field has an exact one), and `coupling`: None, or the `GridCoupling` of a PDE
+    on a grid, with which implicit steps build a banded Jacobian from a few products."""
 
     @abc.abstractmethod
     def rhs(self, t: Any, x: jax.Array) -> jax.Array: ...
 
     @abc.abstractmethod
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array: ...
+
+    def jvp(self, t: Any, x: jax.Array, v: jax.Array) -> jax.Array:
+        return jax.jvp(lambda y: self.rhs(t, y), (x,), (v,))[1]
+
+    @property
+    def coupling(self) -> GridCoupling | None:
+        return None
 
 
 class AbstractLoweredVectorField(AbstractVectorField):
@@ -35,6 +44,9 @@ class AbstractLoweredVectorField(AbstractVectorField):
     def jacobian(self, t: Any, x: jax.Array) -> jax.Array:
         return self.model.jac(t, x, self.p).reshape(x.size, x.size)
 
+    def jvp(self, t: Any, x: jax.Array, v: jax.Array) -> jax.Array:
+        return self.model.jvp(t, x, self.p, v)
+
 
 class ModelVectorField(AbstractLoweredVectorField):
     """An ODE model (or a PDE stepped as a whole) at parameters `p`."""
@@ -46,16 +58,35 @@ class ModelVectorField(AbstractLoweredVectorField):
 class PDEVectorField(AbstractLoweredVectorField):
     """A lowered PDE at parameters `p`, with its split u' = L u + N(t, u) for exponential and IMEX methods.
 
-    `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear_of_modes` is N from and
-    to the modes; `to_modes`/`from_modes` move between the two. The Jacobian is the dense matrix
-    of the exact linearised operator over the flattened state (small grids).
+    Periodic domains: `linear()` is L's Fourier multiplier on the `rfftn` modes, `nonlinear_of_modes`
+    N from and to the modes, `to_modes`/`from_modes` move between the two. Bounded domains: L is
+    `linear_matrix()` over the flattened state (`linear_operator(v)` without the matrix), N is
+    `nonlinear(t, x)` = rhs − L x. `coupling` says which entries each rate reads: the Jacobian comes
+    from a few products, and implicit steps on a bounded grid solve banded systems.
     """
 
     model: LoweredPDE
     p: jax.Array
 
+    @property
+    def periodic(self) -> bool:
+        return all(self.model.domain.periodic)
+
+    @property
+    def coupling(self) -> GridCoupling:
+        return self.model.coupling
+
     def linear(self) -> jax.Array:
         return self.model.linear(self.p)
+
+    def linear_matrix(self) -> jax.Array:
+        return self.model.linear_matrix(self.p)
+
+    def linear_operator(self, v: jax.Array) -> jax.Array:
+        return self.model.linear_operator(self.p, v)
+
+    def nonlinear(self, t: Any, x: jax.Array) -> jax.Array:
+        return self.model.nonlinear(t, x, self.p)
 
     def nonlinear_of_modes(self, t: Any, modes: jax.Array) -> jax.Array:
         return self.model.nonlinear_of_modes(t, modes, self.p)

@@ -6,7 +6,7 @@ import difflib
 
 from ..lower import AbstractLoweredModel, LoweredPDE
 from ._explicit import Euler, Heun, Midpoint, Rk3, Rk4
-from ._exponential import AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid
+from ._exponential import DENSE_SPLIT_LIMIT, AbstractSplitIntegrator, Etd1, Etd2, Etdrk4, ImexEuler, ImexTrapezoid
 from ._implicit import GaussLegendre4, ImplicitEuler, ImplicitMidpoint, Trapezoid
 from ._integrator import AbstractIntegrator
 from ._leapfrog import Leapfrog
@@ -42,8 +42,14 @@ def available(*, split: bool | None = None) -> tuple[str, ...]:
 
 
 def default_method(model: AbstractLoweredModel) -> str:
-    """ETDRK4 for a PDE on a periodic domain (its stiff linear part costs nothing), RK4 otherwise."""
-    return "etdrk4" if isinstance(model, LoweredPDE) and all(model.domain.periodic) else "rk4"
+    """ETDRK4 for a PDE whose stiff linear part it can take exactly: on a periodic domain (L diagonal in
+    Fourier space) and on a bounded one of at most `DENSE_SPLIT_LIMIT` state entries (φ-functions of the
+    matrix L); IMEX trapezoid on larger bounded grids (banded solves); RK4 for ODEs."""
+    if not isinstance(model, LoweredPDE):
+        return "rk4"
+    if all(model.domain.periodic) or model.coupling.size <= DENSE_SPLIT_LIMIT:
+        return "etdrk4"
+    return "imex_trapezoid"
 
 
 def get(method: str | AbstractIntegrator) -> AbstractIntegrator:

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import sympy as sp
 
 from .._results import RESULTS
+from ..lower import DENSE_JACOBIAN_LIMIT
 from ._field import AbstractVectorField
 from ._integrator import AbstractOneStepIntegrator, Z
 from ._newton import solve_stages
@@ -58,10 +59,25 @@ class AbstractImplicitRungeKutta(AbstractRungeKutta):
 
     Newton uses the field's Jacobian (exact for a lowered model) at the stage
     values; `max_iterations` bounds it, and a step that does not converge returns
-    `RESULTS.newton_failed`.
+    `RESULTS.newton_failed`. On a bounded grid the Jacobian is banded: it comes from a
+    few Jacobian-vector products and Newton's systems are solved by block LU (`_newton`).
     """
 
     max_iterations: int = 20
+
+    def check(self, field: AbstractVectorField) -> None:
+        """Raise when Newton's matrix for `field` would be dense beyond `DENSE_JACOBIAN_LIMIT` (saying what to do)."""
+        coupling = field.coupling
+        if coupling is not None and not coupling.banded and coupling.size > DENSE_JACOBIAN_LIMIT:
+            raise ValueError(
+                f"{self.name} on {field.model.name}: Newton's matrix over its {coupling.size} state entries is "
+                f"dense on a periodic grid (at most {DENSE_JACOBIAN_LIMIT}); use etdrk4 or imex_trapezoid, "
+                "which treat its stiff linear part in Fourier space"
+            )
+
+    def prepare(self, field: AbstractVectorField, t0: Any, x0: jax.Array, h: Any) -> None:
+        self.check(field)
+        return None
 
     def step(
         self, field: AbstractVectorField, t: Any, x: jax.Array, state: Any, h: Any

@@ -5,7 +5,7 @@
 """
 
 from ._abstract import AbstractLoweredModel
-from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, StencilDerivatives
+from ._grid import AbstractDerivatives, Domain, GridCoupling, SpectralDerivatives, StencilDerivatives
 from ._lower import lower_model
 from ._ode import LoweredModel
 from ._pde import DENSE_JACOBIAN_LIMIT, LoweredPDE
@@ -15,6 +15,7 @@ __all__ = [
     "AbstractDerivatives",
     "AbstractLoweredModel",
     "Domain",
+    "GridCoupling",
     "LoweredModel",
     "LoweredPDE",
     "SpectralDerivatives",

@@ -6,6 +6,9 @@ makes the one-sided stencil of ∂u/∂n equal g(t). Its time derivative follows
 the same relation (Dirichlet: g'(t); Neumann: the stencil applied to the interior
 rates), so a trajectory keeps satisfying the condition and the system stays an ODE
 whose exact Jacobian is still the linearised operator (with homogeneous conditions).
+
+The same homogeneous projection and rates turn the linear part's stencils into the
+matrix L that split integrators use on a bounded grid (`LoweredPDE.linear_operator`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ class Boundary:
     weights: np.ndarray  # and its weights (1/h included)
     function: str  # the generated values(t, p, x) -> (order + 1, *grid): g and its time derivatives
     values: Callable | None = None  # that function, once compiled
+
+    @property
+    def reach(self) -> int:
+        """How far from the end its Neumann stencil reads (0 for Dirichlet): a boundary rate reads the rates
+        there, so it widens the Jacobian's coupling along the axis by this much."""
+        return int(np.max(np.abs(self.nodes - self.end))) if self.neumann else 0
 
     def _at(self, field: int) -> tuple:
         return (field,) + (slice(None),) * self.axis + (self.end,)

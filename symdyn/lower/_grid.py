@@ -10,12 +10,17 @@ both ends included. Derivatives act on arrays whose last axes are the grid:
 - `StencilDerivatives(accuracy)`: central stencils of the given order of accuracy;
   on a bounded axis the rows near an end are one-sided with one point more, so the
   order holds up to the boundary. Weights are exact (Fornberg's algorithm in SymPy).
+
+`GridCoupling` says which state entries an entry of the right-hand side can read (the
+stencils' reach along each axis, all fields at a point), and colours the state so that a
+Jacobian or a linear operator comes out of a few products instead of one per entry.
 """
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from functools import cached_property
 
 import jax.numpy as jnp
 import numpy as np
@@ -151,6 +156,10 @@ class AbstractDerivatives(abc.ABC):
     def jets(self, u: jnp.ndarray, requests: tuple[tuple[int, tuple[int, ...]], ...]) -> list[jnp.ndarray]:
         """`(field, counts)` derivatives of `u` (..., n_fields, *grid), one array each."""
 
+    @abc.abstractmethod
+    def reach(self, d: int, order: int) -> int:
+        """How many points from its own the widest row of ∂^order along axis d reads."""
+
 
 @dataclass(frozen=True, eq=False)
 class SpectralDerivatives(AbstractDerivatives):
@@ -175,6 +184,9 @@ class SpectralDerivatives(AbstractDerivatives):
                     factor = np.where(self.grid.nyquist(d), 0, factor)
                 result = result * factor
         return result
+
+    def reach(self, d: int, order: int) -> int:
+        return self.grid.points[d] - 1 if order else 0  # every point reads the whole axis
 
     def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
         modes = self.grid.to_modes(u)
@@ -240,6 +252,12 @@ class StencilDerivatives(AbstractDerivatives):
                 weights[i] = stencil_weights(order, tuple(nodes - i))
         return indices, weights / h**order
 
+    def reach(self, d: int, order: int) -> int:
+        if not order:
+            return 0
+        width = self._width(order)
+        return width // 2 if self.grid.periodic[d] else width  # a one-sided row reads `width` points on
+
     def derivative(self, u: jnp.ndarray, counts: tuple[int, ...]) -> jnp.ndarray:
         for d, order in enumerate(counts):
             if order:
@@ -283,3 +301,89 @@ def derivatives_named(name: str, grid: Domain) -> AbstractDerivatives:
     if name.startswith("fd") and name[2:].isdigit():
         return StencilDerivatives(grid, int(name[2:]))
     raise ValueError(f"derivatives must be 'spectral' or 'fd2', 'fd4', ..., not {name!r}")
+
+
+@dataclass(frozen=True)
+class GridCoupling:
+    """Which entries of a PDE state (`(fields, *shape)`, flattened) an entry of its right-hand side reads.
+
+    Every field at a point may read every field at the points within `reach[d]` along each axis d
+    (cyclically on periodic axes). Columns of one colour never meet in a row (Curtis, Powell &
+    Reid 1974), so the matrix of a linear map with this coupling is recovered from its products
+    with the `count` indicator vectors of the colours: entry (i, j) is product `colours[j]` at i.
+    """
+
+    fields: int
+    shape: tuple[int, ...]
+    reach: tuple[int, ...]
+    periodic: tuple[bool, ...]
+
+    @property
+    def size(self) -> int:
+        return self.fields * int(np.prod(self.shape))
+
+    @property
+    def banded(self) -> bool:
+        """True without periodic axes: then, ordered point by point, the matrix is banded (`bandwidth`)."""
+        return not any(self.periodic)
+
+    @property
+    def bandwidth(self) -> int:
+        """The half-bandwidth with the state ordered point-major (`(*shape, fields)`), on bounded grids."""
+        strides = np.cumprod((1, *self.shape[:0:-1]))[::-1]
+        return int(sum(r * s for r, s in zip(self.reach, strides))) * self.fields + self.fields - 1
+
+    @cached_property
+    def _cycles(self) -> tuple[int, ...]:
+        """Colours per axis: 2r + 1 (bounded), or the smallest divisor of n from 2r + 1 up (periodic, so that
+        equal colours stay 2r + 1 apart across the seam); n when the whole axis is read."""
+        cycles = []
+        for n, r, periodic in zip(self.shape, self.reach, self.periodic):
+            least = 2 * r + 1
+            if least >= n:
+                cycles.append(n)
+            elif periodic:
+                cycles.append(next(c for c in range(least, n + 1) if n % c == 0))
+            else:
+                cycles.append(least)
+        return tuple(cycles)
+
+    @property
+    def count(self) -> int:
+        return self.fields * int(np.prod(self._cycles))
+
+    @cached_property
+    def colours(self) -> np.ndarray:
+        """The colour of each state entry, `(size,)` in the state's own (field-major) order."""
+        index = np.indices((self.fields, *self.shape)).reshape(1 + len(self.shape), -1)
+        colour = index[0]
+        for axis, cycle in zip(index[1:], self._cycles):
+            colour = colour * cycle + axis % cycle
+        return colour
+
+    def indicators(self, dtype) -> np.ndarray:
+        """`(count, fields, *shape)`: one vector per colour, 1 on its entries."""
+        return (
+            (self.colours[None, :] == np.arange(self.count)[:, None])
+            .astype(dtype)
+            .reshape(self.count, self.fields, *self.shape)
+        )
+
+    def couples(self, rows, columns):
+        """Whether entry `rows` may read entry `columns` (flattened indices, any broadcastable integer arrays)."""
+        points = int(np.prod(self.shape))
+        rows, columns = rows % points, columns % points
+        near = True
+        for d, (n, r, periodic) in enumerate(zip(self.shape, self.reach, self.periodic)):
+            stride = int(np.prod(self.shape[d + 1 :]))
+            distance = jnp.abs(rows // stride % n - columns // stride % n)
+            if periodic:
+                distance = jnp.minimum(distance, n - distance)
+            near = near & (distance <= r)
+        return near
+
+    def dense(self, products):
+        """The `(size, size)` matrix from its products with `indicators` (`(count, size)`)."""
+        index = jnp.arange(self.size)
+        values = jnp.take(products, jnp.asarray(self.colours), axis=0).T  # (row, column): product colour(column)
+        return jnp.where(self.couples(index[:, None], index[None, :]), values, jnp.zeros((), products.dtype))

@@ -28,10 +28,10 @@ import sympy as sp
 from ._abstract import AbstractLoweredModel
 from ._boundary import Boundary, boundaries_of
 from ._context import LoweringContext
-from ._grid import AbstractDerivatives, Domain, SpectralDerivatives, complex_of, derivatives_named
+from ._grid import AbstractDerivatives, Domain, GridCoupling, SpectralDerivatives, complex_of, derivatives_named
 from ._source import compile_module, function_source, module_source
 
-DENSE_JACOBIAN_LIMIT = 4096  # state entries; the dense Jacobian of 4096 has 16.8 million entries
+DENSE_JACOBIAN_LIMIT = 4096  # state entries; the dense Jacobian (or L) of 4096 has 16.8 million entries
 
 
 class LoweredPDE(AbstractLoweredModel):
@@ -45,16 +45,20 @@ class LoweredPDE(AbstractLoweredModel):
       (at most 4096 state entries): it is the matrix of `jvp`, one column per entry.
     - `observed(t, u, p) -> (k, *grid)`, `conserved(t, u, p) -> (k,)`: integrals are
       quadratures on the grid (spectrally accurate on periodic axes).
-    - `linear(p)`: the Fourier multiplier of each field's linear constant-coefficient
-      part on the `rfftn` modes `(n_fields, *modes)`, complex; `nonlinear(t, u, p)` the
-      rest, so that `rhs = from_modes(linear(p) · to_modes(u)) + nonlinear` (periodic
-      domains; exponential and IMEX integrators use them); `nonlinear_of_modes(t, modes, p)`
-      the same from and to the modes.
+    - The split rhs = L u + N(t, u) that exponential and IMEX integrators step, L each field's
+      linear constant-coefficient part (`Model.linear_split()`) in the discretisation in use:
+      `linear_operator(p, v)` is L v (with homogeneous boundary conditions on a bounded grid),
+      `nonlinear(t, u, p)` is N = rhs − L u (on a bounded grid it holds the inhomogeneous
+      boundary data too), `linear_matrix(p)` is L over the flattened state `(size, size)`,
+      assembled from a few products (`coupling`), for states of at most 4096 entries.
+      On periodic domains `linear(p)` is L's Fourier multiplier on the `rfftn` modes
+      `(n_fields, *modes)`, complex, and `nonlinear_of_modes(t, modes, p)` is N from and to them.
 
     Attributes:
         grid: one coordinate array per dimension.
         domain: the `Domain` (names, bounds, points, periodicity).
         derivatives: the scheme for spatial derivatives.
+        coupling: which state entries each entry of the rhs reads (stencil reach, boundaries, fields).
 
     Example:
         >>> low = symdyn.load("examples/kuramoto_sivashinsky.sdyn").lower()
@@ -63,11 +67,14 @@ class LoweredPDE(AbstractLoweredModel):
     """
 
     linear: Callable = eqx.field(static=True)
+    linear_operator: Callable = eqx.field(static=True)
+    linear_matrix: Callable = eqx.field(static=True)
     nonlinear: Callable = eqx.field(static=True)
     nonlinear_of_modes: Callable = eqx.field(static=True)
     domain: Domain = eqx.field(static=True)
     derivatives: AbstractDerivatives = eqx.field(static=True)
     dealias: bool = eqx.field(static=True)
+    coupling: GridCoupling = eqx.field(static=True)
 
     @property
     def state_shape(self) -> tuple[int, ...]:
@@ -100,6 +107,7 @@ class _Program:
     boundaries: tuple[Boundary, ...]
     integral_weights: np.ndarray
     state_shape: tuple[int, ...]
+    coupling: GridCoupling
 
     def rhs(self, t, u, p):
         if self.dealias:
@@ -114,24 +122,38 @@ class _Program:
         return self._evaluate(t, u, p, "jvp", v)
 
     def jac(self, t, u, p):
+        """The dense Jacobian from `coupling.count` products of the jvp (the colours), not one per entry."""
+        self._refuse_dense("Jacobian", "use jvp(t, u, p, v), the linearised operator")
+        products = jax.vmap(lambda v: self.jvp(t, u, p, v))(self.coupling.indicators(u.dtype))
+        return self.coupling.dense(products.reshape(self.coupling.count, -1)).reshape(
+            *self.state_shape, *self.state_shape
+        )
+
+    def linear_operator(self, p, v):
+        """L v: the linear part's terms through the rhs's own jets, with homogeneous boundary conditions."""
+        v = jnp.asarray(v)
+        return self._over_batch(lambda w: self._linear_pointwise(p, w), v, self.domain.ndim + 1)
+
+    def linear_matrix(self, p):
+        """L over the flattened state, `(size, size)`, from `coupling.count` products of `linear_operator`."""
+        self._refuse_dense("matrix of the linear part", "step it with rk4 or an implicit method")
+        products = jax.vmap(lambda v: self.linear_operator(p, v))(self.coupling.indicators(p.dtype))
+        return self.coupling.dense(products.reshape(self.coupling.count, -1))
+
+    def _refuse_dense(self, what: str, instead: str) -> None:
         size = int(np.prod(self.state_shape))
         if size > DENSE_JACOBIAN_LIMIT:
             raise ValueError(
-                f"{self.name}: the dense Jacobian of {size} state entries is too large "
-                f"(limit {DENSE_JACOBIAN_LIMIT}); use jvp(t, u, p, v), the linearised operator"
+                f"{self.name}: the dense {what} of {size} state entries is too large "
+                f"(limit {DENSE_JACOBIAN_LIMIT}); {instead}"
             )
-        basis = jnp.eye(size, dtype=u.dtype).reshape(size, *self.state_shape)
-        columns = jax.vmap(lambda v: self.jvp(t, u, p, v))(basis)
-        return jnp.moveaxis(columns.reshape(size, *self.state_shape), 0, -1).reshape(
-            *self.state_shape, *self.state_shape
-        )
 
     def linear(self, p):
         """The linear part's multiplier `(n_fields, *modes)` at parameters `p` (periodic domains)."""
         if not all(self.domain.periodic):
             raise ValueError(
-                f"{self.name}: a bounded domain has no Fourier multiplier; "
-                "exponential and IMEX integrators need a periodic domain"
+                f"{self.name}: a bounded domain has no Fourier multiplier; its linear part is the matrix "
+                "linear_matrix(p) (or linear_operator(p, v) without a matrix)"
             )
         complex_dtype = complex_of(p.dtype)
         rows = []
@@ -144,7 +166,13 @@ class _Program:
         return jnp.stack(rows)
 
     def nonlinear(self, t, u, p):
-        """The right-hand side less its linear part (2/3-dealiased when lowered with dealias=True)."""
+        """The right-hand side less its linear part (2/3-dealiased when lowered with dealias=True).
+
+        On a bounded grid, rhs − L u itself: the boundary nodes' rates and the inhomogeneous boundary
+        values that reach the stencils are in N, so that L u + N is the rhs to rounding.
+        """
+        if not all(self.domain.periodic):
+            return self.rhs(t, u, p) - self.linear_operator(p, u)
         remainder = self._evaluate(t, u, p, "remainder")
         if self.dealias:
             return self.domain.from_modes(self.domain.dealiased(self.domain.to_modes(remainder)))
@@ -156,6 +184,8 @@ class _Program:
         With spectral derivatives the jet comes straight from the modes: two transforms per
         evaluation instead of four.
         """
+        if not all(self.domain.periodic):
+            raise ValueError(f"{self.name}: a bounded domain has no Fourier modes; use nonlinear(t, u, p)")
         if not isinstance(self.derivatives, SpectralDerivatives):
             return self.domain.to_modes(self.nonlinear(t, self.domain.from_modes(modes), p))
         remainder = self._over_batch(
@@ -218,6 +248,24 @@ class _Program:
         if name in ("rhs", "jvp"):
             for boundary in self.boundaries:
                 result = boundary.rates(result, t, p, x, homogeneous=name == "jvp")
+        return result
+
+    def _linear_pointwise(self, p, v):
+        zero = jnp.zeros((), v.dtype)
+        x = self._mesh(v.dtype)
+        for boundary in self.boundaries:
+            v = boundary.project(v, zero, p, x, homogeneous=True)
+        requests = [(field, counts) for field, terms in enumerate(self.linear_terms) for _, counts in terms]
+        jets = iter(self.derivatives.jets(v, requests))
+        rows = []
+        for terms in self.linear_terms:
+            row = jnp.zeros(v.shape[1:], v.dtype)
+            for coefficient, _ in terms:
+                row = row + coefficient(p).astype(v.dtype) * next(jets)
+            rows.append(row)
+        result = jnp.stack(rows)
+        for boundary in self.boundaries:
+            result = boundary.rates(result, zero, p, x, homogeneous=True)
         return result
 
     def _remainder_of_modes(self, t, modes, p):
@@ -364,6 +412,7 @@ def lower_pde(
         )
     boundaries, boundary_functions = boundaries_of(model, domain, derivative_scheme, field_of, names, exact)
     functions += boundary_functions
+    coupling = _coupling(len(vector), domain, derivative_scheme, requests, boundaries, dealias)
 
     coefficient_functions = []
     for terms in split.linear:
@@ -395,6 +444,7 @@ def lower_pde(
         boundaries=tuple(dataclasses.replace(b, values=namespace[b.function]) for b in boundaries),
         integral_weights=domain.quadrature_weights(),
         state_shape=(len(vector), *domain.shape),
+        coupling=coupling,
     )
     p = context.default_parameters(dtype)
     initial_function = program.initial if has_initial else None
@@ -407,15 +457,36 @@ def lower_pde(
         conserved=program.conserved,
         initial=initial_function,
         linear=program.linear,
+        linear_operator=program.linear_operator,
+        linear_matrix=program.linear_matrix,
         nonlinear=program.nonlinear,
         nonlinear_of_modes=program.nonlinear_of_modes,
         domain=domain,
         derivatives=derivative_scheme,
         dealias=dealias,
+        coupling=coupling,
         source=source,
         p=p,
         x0=initial_function(p) if initial_function is not None and p is not None else None,
     )
+
+
+def _coupling(
+    fields: int,
+    domain: Domain,
+    derivatives: AbstractDerivatives,
+    requests: tuple[tuple[int, tuple[int, ...]], ...],
+    boundaries: tuple[Boundary, ...],
+    dealias: bool,
+) -> GridCoupling:
+    """Along each axis: the widest stencil row the jets use, plus the reach of a Neumann condition there (its
+    rate reads the rates near the end). Dealiasing transforms the whole grid: every point reads every other."""
+    reach = []
+    for d, n in enumerate(domain.shape):
+        widest = max((derivatives.reach(d, counts[d]) for _, counts in requests), default=0)
+        widest += max((b.reach for b in boundaries if b.axis == d), default=0)
+        reach.append(n - 1 if dealias else min(widest, n - 1))
+    return GridCoupling(fields, domain.shape, tuple(reach), domain.periodic)
 
 
 def _scalar_function(expr: sp.Expr, context: LoweringContext) -> Callable:

@@ -1,7 +1,6 @@
 """The training objective: the trajectory loss through an integrator (seed eq. 2) and the Jacobian regularizers
 L_AD (known dynamics, eqs. 5-7) and L_FD (unknown dynamics, eqs. 8-10)."""
 
-
 import abc
 from typing import Any
 
