@@ -1,7 +1,6 @@
 """Networks F_θ(t, x), the learned vector fields of neural ODEs and PDEs: an MLP, a periodic convolutional network,
 or a model file plus either."""
 
-
 import abc
 import math
 from collections.abc import Sequence

@@ -1,0 +1,121 @@
+"""Mechanistic networks: the S-MNN layer, encoders and forecasters, forecasting windows and metrics, `symdyn mnn`."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import tolerance
+
+from symdyn.smnn import (
+    DenseLeastSquares,
+    DenseMNN,
+    DirectForecaster,
+    LinearDecoder,
+    MechanisticForecaster,
+    MechanisticLayer,
+    MLPEncoder,
+    ResNet1D,
+    forecaster_from_config,
+    mechanistic_forecaster,
+)
+
+# --- the layer ------------------------------------------------------------------------------------------------
+
+
+def test_layer_solves_the_ode_its_features_describe():
+    """y' + y = 0, y(0) = 1 from features c_0 = 1, d = 0: the solution is e^{-t}."""
+    layer = MechanisticLayer(1, 101, step=0.01)
+    assert layer.parts == {"c": (101, 1, 1, 1), "d": (101, 1), "u": (1, 1, 0), "s": (0,)}
+    features = jnp.concatenate([jnp.ones((2, 101)), jnp.zeros((2, 101))], axis=1)
+    y = layer(features, jnp.array([[1.0], [2.0]]))
+    t = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(y[:, :, 0, 0], np.array([1.0, 2.0])[:, None] * np.exp(-t), atol=tolerance(1e-4, 1e-4))
+    np.testing.assert_allclose(y[:, :, 0, 1], -y[:, :, 0, 0], atol=tolerance(1e-4, 1e-4))
+
+
+def test_layer_predicts_what_is_not_fixed():
+    free = MechanisticLayer(2, 5, leading=None, given_value=False)
+    assert free.parts == {"c": (5, 1, 1, 3), "d": (5, 1), "u": (1, 1, 2), "s": (4,)} and free.size == 26
+    y = free(jax.random.normal(jax.random.PRNGKey(0), (3, 26)))
+    assert y.shape == (3, 5, 1, 3)
+    with pytest.raises(ValueError, match=r"features have shape \(3, 25\); expected \(B, 26\)"):
+        free(jnp.zeros((3, 25)))
+    with pytest.raises(ValueError, match="exactly when the layer has given_value=True"):
+        MechanisticLayer(2, 5)(jnp.zeros((3, 20)))
+    assert MechanisticLayer.from_config(free.config) == free
+
+
+@pytest.mark.float64
+def test_layer_gradients_match_the_dense_solver_path():
+    """The S-MNN layer (block solver, analytic backward) and the same layer on the dense least squares agree in
+    value and in the gradients of a loss with respect to the features and the given values."""
+    key = jax.random.PRNGKey(3)
+    value = jax.random.normal(jax.random.PRNGKey(4), (6, 1))
+
+    def loss(layer, features, value):
+        y = layer(features, value)
+        return jnp.sum(jnp.sin(y[..., 0]) + y[..., 1] ** 2)
+
+    smnn = MechanisticLayer(2, 12, step=None)
+    dense = MechanisticLayer(2, 12, step=None, solver=DenseLeastSquares())
+    features = 0.3 * jax.random.normal(key, (6, smnn.size))
+    a = jax.value_and_grad(loss, argnums=(1, 2))(smnn, features, value)
+    b = jax.value_and_grad(loss, argnums=(1, 2))(dense, features, value)
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-10)
+    for x, y in zip(a[1], b[1]):
+        np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.float64
+def test_forecaster_parameter_gradients_match_the_dense_solver_path():
+    key = jax.random.PRNGKey(0)
+    net = mechanistic_forecaster("resnet1d", context=3, horizon=4, fields=1, step=0.2, width=4, blocks=1, key=key)
+    dense = eqx.tree_at(lambda n: n.layer.solver, net, DenseLeastSquares())
+    x = jax.random.normal(key, (2, 3, 1, 16))
+
+    def loss(n):
+        return jnp.mean(n(x) ** 2)
+
+    a, b = eqx.filter_grad(loss)(net), eqx.filter_grad(loss)(dense)
+    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_allclose(u, v, rtol=1e-7, atol=1e-12)
+
+
+# --- encoders and forecasters ---------------------------------------------------------------------------------
+
+
+def test_encoders_give_features_per_field_and_point(key):
+    assert ResNet1D(5, 2, 7, width=4, blocks=1, key=key)(jnp.zeros((5, 2, 16))).shape == (2, 16, 7)
+    assert MLPEncoder(5, 3, 7, width=8, key=key)(jnp.zeros((5, 3))).shape == (3, 7)
+    assert MLPEncoder(5, 1, 7, grid=(6,), width=8, key=key)(jnp.zeros((5, 1, 6))).shape == (1, 6, 7)
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        ResNet1D(5, 2, 7, kernel_size=4, key=key)
+
+
+def test_resnet_is_periodic_in_space(key):
+    """Shifting the context along the periodic axis shifts the features."""
+    encoder = ResNet1D(3, 1, 2, width=4, blocks=2, key=key)
+    x = jax.random.normal(key, (3, 1, 16))
+    np.testing.assert_allclose(encoder(jnp.roll(x, 5, -1)), jnp.roll(encoder(x), 5, 1), atol=tolerance(1e-12, 1e-5))
+
+
+def test_forecasters_start_from_the_last_frame(key):
+    """With zero features, the mechanistic forecast is the last frame held (y'' = 0, y'_0 = 0); the direct one too."""
+    layer = MechanisticLayer(2, 4, step=0.2)
+    zero = lambda tree: jax.tree.map(jnp.zeros_like, tree)  # noqa: E731
+    mnn = MechanisticForecaster(zero(ResNet1D(3, 1, layer.size, width=4, blocks=1, key=key)), layer, LinearDecoder(2))
+    direct = DirectForecaster(zero(ResNet1D(3, 1, 3, width=4, blocks=1, key=key)))
+    x = jax.random.normal(key, (2, 3, 1, 8))
+    for net in (mnn, direct):
+        assert (net.context, net.horizon) == (3, 3)
+        np.testing.assert_allclose(net(x), jnp.broadcast_to(x[:, -1:], (2, 3, 1, 8)), atol=tolerance(1e-9, 1e-5))
+        assert forecaster_from_config(net.config).config == net.config
+
+
+def test_mlp_forecaster_on_ode_states(key):
+    net = mechanistic_forecaster("mlp", context=4, horizon=3, fields=2, step=0.1, solver=DenseMNN(), key=key)
+    assert net(jnp.ones((5, 4, 2))).shape == (5, 3, 2)
+    assert forecaster_from_config(net.config).config == net.config
