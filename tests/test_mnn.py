@@ -6,9 +6,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from conftest import tolerance
 
+from symdyn.data import Trajectories
 from symdyn.smnn import (
     DenseLeastSquares,
     DenseMNN,
@@ -20,6 +22,15 @@ from symdyn.smnn import (
     ResNet1D,
     forecaster_from_config,
     mechanistic_forecaster,
+)
+from symdyn.train import (
+    forecast,
+    load_forecaster,
+    nmse,
+    persistence,
+    save_forecaster,
+    score_forecaster,
+    train_forecaster,
 )
 
 # --- the layer ------------------------------------------------------------------------------------------------
@@ -69,6 +80,7 @@ def test_layer_gradients_match_the_dense_solver_path():
         np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.exhaustive
 @pytest.mark.float64
 def test_forecaster_parameter_gradients_match_the_dense_solver_path():
     key = jax.random.PRNGKey(0)
@@ -119,3 +131,110 @@ def test_mlp_forecaster_on_ode_states(key):
     net = mechanistic_forecaster("mlp", context=4, horizon=3, fields=2, step=0.1, solver=DenseMNN(), key=key)
     assert net(jnp.ones((5, 4, 2))).shape == (5, 3, 2)
     assert forecaster_from_config(net.config).config == net.config
+
+
+# --- windows, metrics and training ----------------------------------------------------------------------------
+
+
+def waves(samples: int = 4, frames: int = 24, points: int = 16, seed: int = 0) -> Trajectories:
+    """Travelling sine waves on a periodic grid: u(t, x) = a sin(x − t) + b cos(2x + t)."""
+    rng = np.random.default_rng(seed)
+    t, x = np.arange(frames) * 0.25, np.linspace(0, 2 * np.pi, points, endpoint=False)
+    a, b = rng.uniform(0.5, 1.5, (2, samples, 1, 1))
+    u = a * np.sin(x - t[:, None]) + b * np.cos(2 * x + t[:, None])
+    return Trajectories(t, u[:, :, None], ("u",), np.zeros((samples, 0)), (), (x,), ("x",))
+
+
+def test_windows_cut_context_and_future():
+    data = waves(samples=2, frames=10)
+    windows = data.windows(3, 2, stride=2)
+    assert windows.context.shape == (2 * 3, 3, 1, 16) and windows.future.shape == (6, 2, 1, 16)
+    np.testing.assert_allclose(windows.context[1], data.states[0, 2:5])
+    np.testing.assert_allclose(windows.future[1], data.states[0, 5:7])
+    assert data.windows(3, 2).context.shape[0] == 2 * 2  # no overlap by default
+    assert data.windows(3, 7, stride=100).context.shape[0] == 2
+    with pytest.raises(ValueError, match="a window of 3 \\+ 8 frames is longer than the 10"):
+        data.windows(3, 8)
+
+
+def test_nmse_is_the_seeds_eq_17_and_persistence_repeats_the_last_frame():
+    truth = jnp.stack([jnp.ones((2, 4)), 2 * jnp.ones((2, 4))], axis=1)  # (B=2, F=2, 4)
+    guess = truth.at[:, 1].set(1.0)
+    # frame 1 exact; frame 2: Σ(2 − 1)² / Σ1² = 1 by the prediction, 1/4 by the truth; mean over frames
+    assert nmse(truth, guess) == pytest.approx(0.5)
+    assert nmse(truth, guess, by="truth") == pytest.approx(0.125)
+    np.testing.assert_array_equal(persistence(truth, 3), jnp.repeat(truth[:, 1:], 3, axis=1))
+
+
+def test_forecast_rolls_forward_past_the_horizon(key):
+    """A direct forecaster whose increments are zero holds the last frame for any number of frames."""
+    net = DirectForecaster(jax.tree.map(jnp.zeros_like, ResNet1D(3, 1, 2, width=4, blocks=1, key=key)))
+    context = jax.random.normal(key, (2, 3, 1, 8))
+    out = forecast(net, context, 5)
+    assert out.shape == (2, 5, 1, 8)
+    np.testing.assert_allclose(out, persistence(context, 5))
+
+
+def tiny_net(solver=None, seed: int = 5):
+    return mechanistic_forecaster(
+        "resnet1d",
+        context=4,
+        horizon=3,
+        fields=1,
+        step=0.25,
+        solver=solver,
+        width=8,
+        blocks=1,
+        kernel_size=3,
+        key=jax.random.PRNGKey(seed),
+    )
+
+
+def tiny_training(key, **options):
+    settings = dict(epochs=3, key=key, batch_size=8, stride=2, progress=False, optimizer=ADAM_3)
+    return train_forecaster(tiny_net(), waves(), **(settings | options))
+
+
+ADAM_3 = optax.adam(3e-3)
+
+
+def test_forecaster_training_is_deterministic_and_learns(key):
+    a = tiny_training(key, validation=waves(seed=1))
+    b = tiny_training(key, validation=waves(seed=1))
+    np.testing.assert_array_equal(a.history, b.history)
+    leaves = lambda r: jax.tree.leaves(eqx.filter(r.last_network, eqx.is_array))  # noqa: E731
+    assert all(np.array_equal(u, v) for u, v in zip(leaves(a), leaves(b)))
+    assert np.all(np.isfinite(a.history)) and a.history[-1, 0] < a.history[0, 0]
+    assert a.settings["windows"] == 4 * 9
+
+
+def test_forecaster_resume_gives_the_uninterrupted_result(tmp_path, key, monkeypatch):
+    from symdyn.train import _train
+
+    whole = tiny_training(key, epochs=4)
+    epoch = _train._epoch
+
+    def interrupted(state, *args):
+        if int(state.epoch) == 3:
+            raise KeyboardInterrupt
+        return epoch(state, *args)
+
+    monkeypatch.setattr(_train, "_epoch", interrupted)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        tiny_training(key, epochs=4, checkpoint=path, checkpoint_every=2)
+    monkeypatch.setattr(_train, "_epoch", epoch)
+    resumed = tiny_training(key, epochs=4, checkpoint=path, resume=True)
+    np.testing.assert_array_equal(resumed.history, whole.history)
+    x = waves().windows(4, 3).context
+    np.testing.assert_array_equal(load_forecaster(path)(x), resumed.network(x))
+    save_forecaster(tmp_path / "net.eqx", resumed.network, note="x")
+    np.testing.assert_array_equal(load_forecaster(tmp_path / "net.eqx")(x), resumed.network(x))
+
+
+def test_scores_beside_persistence(key):
+    scores = score_forecaster(tiny_net(), waves(frames=20), (3, 10))
+    assert scores.horizons == (3, 10) and scores.truth.shape == (4, 10, 1, 16) == scores.prediction.shape
+    assert set(scores.metrics()) == {"horizons", "nmse", "nmse_truth", "persistence_nmse", "persistence_nmse_truth"}
+    assert all(np.isfinite(v).all() for v in scores.metrics().values())
+    assert scores.persistence_nmse[0] < scores.persistence_nmse[1]  # the waves move on
