@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -238,3 +240,36 @@ def test_scores_beside_persistence(key):
     assert set(scores.metrics()) == {"horizons", "nmse", "nmse_truth", "persistence_nmse", "persistence_nmse_truth"}
     assert all(np.isfinite(v).all() for v in scores.metrics().values())
     assert scores.persistence_nmse[0] < scores.persistence_nmse[1]  # the waves move on
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def test_mnn_train_and_evaluate_round_trip(tmp_path, capsys):
+    from symdyn.cli import main
+
+    waves().save(tmp_path / "train.npz")
+    waves(seed=1).save(tmp_path / "val.npz")
+    waves(frames=20, seed=2).save(tmp_path / "test.npz")
+    common = ["--data", tmp_path / "train.npz", "--validation", tmp_path / "val.npz", "--context", "4"]
+    common += ["--horizon", "3", "--width", "4", "--blocks", "1", "--kernel-size", "3", "--epochs", "2", "--quiet"]
+    assert main(["mnn", "train", *map(str, common), "-o", str(tmp_path / "net.eqx")]) == 0
+    assert "forecaster -> " in capsys.readouterr().out
+    metrics_path, plots = tmp_path / "metrics.json", tmp_path / "plots"
+    args = ["mnn", "evaluate", str(tmp_path / "net.eqx"), "--data", str(tmp_path / "test.npz"), "--horizons", "5", "9"]
+    assert main([*args, "--plots", str(plots), "-o", str(metrics_path)]) == 0
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["horizons"] == [5, 9] and len(metrics["nmse"]) == len(metrics["persistence_nmse"]) == 2
+    assert len(metrics["nmse_truth"]) == 2 and (plots / "forecast.png").exists()
+    assert "persistence" in capsys.readouterr().out
+    scores = score_forecaster(load_forecaster(tmp_path / "net.eqx"), Trajectories.load(tmp_path / "test.npz"), (5, 9))
+    np.testing.assert_allclose(metrics["nmse"], scores.nmse)
+
+
+def test_mnn_train_errors(tmp_path, capsys):
+    from symdyn.cli import main
+
+    waves().save(tmp_path / "train.npz")
+    args = ["mnn", "train", "--data", str(tmp_path / "train.npz"), "--context", "4", "--horizon", "30"]
+    assert main([*args, "-o", str(tmp_path / "net.eqx"), "--quiet"]) == 2
+    assert "a window of 4 + 30 frames is longer than the 24" in capsys.readouterr().err
