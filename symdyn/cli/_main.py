@@ -11,9 +11,9 @@ import equinox as eqx
 
 from .._errors import SymdynError
 from .._results import SymdynRuntimeError
-from . import _audit, _check, _codegen, _discover, _evaluate, _show, _simulate, _stability, _train
+from . import _audit, _check, _codegen, _discover, _evaluate, _mnn, _show, _simulate, _stability, _train
 
-_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate)
+_COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate, _mnn)
 
 
 class _Parser(argparse.ArgumentParser):

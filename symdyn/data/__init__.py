@@ -4,7 +4,7 @@ from ._generate import generate
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
 from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
-from ._trajectories import Chunks, Trajectories
+from ._trajectories import Chunks, Trajectories, Windows
 from ._uniform import Uniform, draw_parameters
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "SumOfSines",
     "Trajectories",
     "Uniform",
+    "Windows",
     "draw_parameters",
     "generate",
     "preset",

@@ -42,6 +42,14 @@ class Chunks(NamedTuple):
     p: Float[Array, "K P"]
 
 
+class Windows(NamedTuple):
+    """Forecasting samples cut from trajectories: `context` (K, C, *state), the frames seen, and `future`
+    (K, H, *state), the frames that follow them."""
+
+    context: Float[Array, "K C *state"]
+    future: Float[Array, "K H *state"]
+
+
 @dataclasses.dataclass(frozen=True)
 class Trajectories:
     """M trajectories of the same states on one uniform time grid, with the parameters that produced each.
@@ -153,6 +161,28 @@ class Trajectories:
             jnp.asarray(pieces.reshape(-1, length, *self.state_shape), dtype),
             jnp.asarray(p.reshape(len(self) * per_trajectory, p.shape[-1]), dtype),
         )
+
+    def windows(self, context: int, horizon: int, *, stride: int | None = None, dtype: Any = None) -> Windows:
+        """C frames in, the H frames after them out, from every trajectory, starting every `stride` frames.
+
+        Args:
+            context: C. horizon: H. stride: frames between window starts (default C + H: no overlap);
+                a stride longer than the trajectories gives one window each, from their first frame.
+            dtype: of the arrays (default JAX's default float).
+        """
+        for name, value in (("context", context), ("horizon", horizon), ("stride", stride or 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, not {value!r}")
+        length = context + horizon
+        if length > self.t.size:
+            raise ValueError(
+                f"a window of {context} + {horizon} frames is longer than the {self.t.size} of {self.origin}"
+            )
+        starts = np.arange(0, self.t.size - length + 1, stride or length)
+        frames = self.states[:, starts[:, None] + np.arange(length)]  # (M, W, C + H, *state)
+        frames = frames.reshape(-1, length, *self.state_shape)
+        dtype = dtype or jnp.result_type(float)
+        return Windows(jnp.asarray(frames[:, :context], dtype), jnp.asarray(frames[:, context:], dtype))
 
     # --- files
     def save(self, path: str | os.PathLike) -> None:

@@ -175,3 +175,33 @@ def objective(
         return trajectory, (trajectory, jnp.zeros_like(trajectory))
     penalty = regularizer(network, chunks, dt, key)
     return trajectory + regularizer.weight * penalty, (trajectory, penalty)
+
+
+class AbstractObjective(eqx.Module):
+    """What `fit` minimises: a loss on a minibatch of samples, and the held-out score that selects the best model.
+
+    Samples are any pytree of arrays with one leading sample axis (`Chunks`, `Windows`); a minibatch
+    is the same pytree indexed along it.
+    """
+
+    @abc.abstractmethod
+    def __call__(self, model: Any, batch: Any, key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
+        """The loss on `batch`, and its two parts (the data term and the weighted penalty's unweighted value)."""
+
+    @abc.abstractmethod
+    def validation(self, model: Any, samples: Any) -> jax.Array:
+        """The score on held-out samples (lower is better)."""
+
+
+class TrajectoryObjective(AbstractObjective):
+    """The seed's objective for neural ODEs: L_traj + λ·L_reg on chunks (eq. 4), validated by L_traj."""
+
+    dt: float = eqx.field(static=True)
+    integrator: AbstractIntegrator
+    regularizer: AbstractRegularizer | None
+
+    def __call__(self, model, batch, key):
+        return objective(model, batch, key, self.dt, self.integrator, self.regularizer)
+
+    def validation(self, model, samples):
+        return trajectory_loss(model, samples, self.dt, self.integrator)

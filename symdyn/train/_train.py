@@ -1,5 +1,5 @@
-"""`train`: Adam (optax) on the trajectory loss plus a Jacobian regularizer, with validation,
-checkpoints that resume exactly, and a clear stop on NaN."""
+"""`fit`: Adam (optax) on any model and objective, in minibatches under one compiled scan per epoch, with
+validation, checkpoints that resume exactly, and a clear stop on NaN; `train`, the neural ODE case."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .._progress import ProgressBar
 from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get
 from ._checkpoint import read_header, read_tree, write_atomically
-from ._losses import AbstractRegularizer, objective, trajectory_loss
+from ._losses import AbstractObjective, AbstractRegularizer, TrajectoryObjective
 from ._networks import AbstractNetwork
 
 # history columns, one row per epoch
@@ -35,8 +35,8 @@ class TrainingDiverged(FloatingPointError):
 class TrainState(eqx.Module):
     """Everything a resumed training needs; `best_network` comes first so a checkpoint reads as a network file."""
 
-    best_network: AbstractNetwork
-    network: AbstractNetwork
+    best_network: eqx.Module
+    network: eqx.Module
     opt_state: Any
     epoch: jax.Array
     best_validation: jax.Array
@@ -52,15 +52,15 @@ class Trained:
         network: the network at the epoch of lowest validation trajectory loss (the seed's choice),
             or the last one without validation data.
         last_network: the network after the last epoch.
-        history: (epochs, 4) per-epoch means of loss, trajectory loss, penalty, and the
-            validation trajectory loss (`symdyn.train.HISTORY` names the columns).
+        history: (epochs, 4) per-epoch means of the loss, its data term (the trajectory loss), the
+            penalty, and the validation score (`symdyn.train.HISTORY` names the columns).
         best_epoch: the epoch of `network` (1-based). seconds: wall time of this call.
-        settings: what the training was (rollout, dt, method, epochs, batch_size, regularizer, weight,
-            chunks): what a checkpoint checks before resuming, and what `symdyn train` saves with the network.
+        settings: what the training was (for `train`: rollout, dt, method, epochs, batch_size, regularizer,
+            weight, chunks): what a checkpoint checks before resuming, and what is saved with the network.
     """
 
-    network: AbstractNetwork
-    last_network: AbstractNetwork
+    network: eqx.Module
+    last_network: eqx.Module
     history: np.ndarray
     best_epoch: int
     seconds: float
@@ -127,13 +127,8 @@ def train(
             raise ValueError(
                 f"{name} has states of shape {dataset.states.shape[2:]}; the network takes {network.state_shape}"
             )
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, not {value!r}")
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs a checkpoint file")
+    _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume)
     integrator = get(method)
-    optimizer = optimizer or ADAM
     dt = data.dt * data.every(dt)
     dtype = jnp.result_type(float)
     chunks = data.chunks(rollout, dt=dt, dtype=dtype)
@@ -151,7 +146,65 @@ def train(
         "chunks": int(chunks.states.shape[0]),
     }
 
-    state = _initial_state(network, optimizer, epochs)
+    objective = TrajectoryObjective(dt, integrator, regularizer)
+    return fit(
+        network,
+        objective,
+        chunks,
+        epochs=epochs,
+        key=key,
+        validation=held_out,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        progress=progress,
+        config=network.config,
+        settings=settings,
+    )
+
+
+def fit(
+    model: eqx.Module,
+    objective: AbstractObjective,
+    samples: Any,
+    *,
+    epochs: int,
+    key: jax.Array,
+    config: dict,
+    settings: dict,
+    validation: Any = None,
+    batch_size: int = 256,
+    optimizer: optax.GradientTransformation | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 50,
+    resume: bool = False,
+    progress: bool = True,
+) -> Trained:
+    """Minimise `objective` over the floating-point arrays of `model`: the loop behind `train` and `train_forecaster`.
+
+    Each epoch visits the samples in a fresh random order, in minibatches of `batch_size` (a
+    remainder is left out), all under one compiled `lax.scan`; the validation score is taken after
+    every epoch and the best model kept. Epoch k draws its randomness from `fold_in(key, k)`, so a
+    run resumed from a checkpoint gives the same result as an uninterrupted one.
+
+    Args:
+        model: an equinox module; its inexact arrays are trained.
+        objective: the loss on a minibatch and the held-out score (`AbstractObjective`).
+        samples: a pytree of arrays with a leading sample axis. validation: held-out samples, or None.
+        epochs, key, batch_size, optimizer, checkpoint, checkpoint_every, resume, progress: as in `train`.
+        config: JSON-ready structure of `model`, written in checkpoints so that they read back alone.
+        settings: JSON-ready description of the training; a resumed checkpoint must have the same.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; the last good state is in `checkpoint`.
+        ValueError: bad sizes, or a checkpoint from different settings.
+    """
+    _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume)
+    optimizer = optimizer or ADAM
+    batch_size = min(batch_size, jax.tree.leaves(samples)[0].shape[0])
+    state = _initial_state(model, optimizer, epochs)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         state = _resume(checkpoint, state, settings)
     started = time.perf_counter()
@@ -161,35 +214,43 @@ def train(
         bar.update(first)
         for epoch in range(first, epochs):
             epoch_key = jax.random.fold_in(key, epoch)
-            state = _epoch(state, chunks, held_out, epoch_key, dt, integrator, regularizer, optimizer, batch_size)
+            state = _epoch(state, samples, validation, epoch_key, objective, optimizer, batch_size)
             row = np.asarray(state.history[epoch])
             if not np.isfinite(row[:3]).all():
-                where = _keep(checkpoint, last_good, settings, network)
+                where = _keep(checkpoint, last_good, settings, config)
                 raise TrainingDiverged(
-                    f"epoch {epoch + 1}: the training loss is {row[0]} (trajectory {row[1]}, penalty {row[2]}); "
-                    f"stopped. {where} Try a smaller learning rate or weight, or a longer rollout."
+                    f"epoch {epoch + 1}: the training loss is {row[0]} (data term {row[1]}, penalty {row[2]}); "
+                    f"stopped. {where} Try a smaller learning rate or weight (for a neural ODE, a longer rollout)."
                 )
             last_good = state
             shown = {"loss": row[0], "traj": row[1]}
-            if regularizer is not None:
+            if row[2] != 0:
                 shown["reg"] = row[2]
-            if held_out is not None:
+            if validation is not None:
                 shown["val"] = row[3]
             bar.update(1, **shown)
             if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-                _save(checkpoint, state, settings, network)
+                _save(checkpoint, state, settings, config)
     seconds = time.perf_counter() - started
     history = np.asarray(state.history)
     return Trained(state.best_network, state.network, history, int(state.best_epoch), seconds, settings)
 
 
-def _initial_state(network: AbstractNetwork, optimizer, epochs: int) -> TrainState:
-    params = eqx.filter(network, eqx.is_inexact_array)
+def _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume) -> None:
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint file")
+
+
+def _initial_state(model: eqx.Module, optimizer, epochs: int) -> TrainState:
+    params = eqx.filter(model, eqx.is_inexact_array)
     real = jnp.result_type(float)
     # strong dtypes throughout, so that the state after an epoch has the types of the first: one compilation
     return TrainState(
-        best_network=network,
-        network=network,
+        best_network=model,
+        network=model,
         opt_state=optimizer.init(params),
         epoch=jnp.zeros((), jnp.int32),
         best_validation=jnp.full((), jnp.inf, real),
@@ -199,20 +260,21 @@ def _initial_state(network: AbstractNetwork, optimizer, epochs: int) -> TrainSta
 
 
 @eqx.filter_jit
-def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer, batch_size):
+def _epoch(state, samples, held_out, key, objective, optimizer, batch_size):
     network_params, static = eqx.partition(state.network, eqx.is_inexact_array)
-    count = chunks.states.shape[0] // batch_size
+    size = jax.tree.leaves(samples)[0].shape[0]
+    count = size // batch_size
     order_key, step_key = jax.random.split(key)
-    batches = jax.random.permutation(order_key, chunks.states.shape[0])[: count * batch_size]
+    batches = jax.random.permutation(order_key, size)[: count * batch_size]
     batches = batches.reshape(count, batch_size)
 
     def loss(params, batch, step_key):
-        return objective(eqx.combine(params, static), batch, step_key, dt, integrator, regularizer)
+        return objective(eqx.combine(params, static), batch, step_key)
 
     def step(carry, inputs):
         params, opt_state = carry
         indices, step_key = inputs
-        batch = jax.tree.map(lambda a: a[indices], chunks)
+        batch = jax.tree.map(lambda a: a[indices], samples)
         (value, parts), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, step_key)
         with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
             updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -226,7 +288,7 @@ def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer,
         validation = jnp.asarray(jnp.nan, means[0].dtype)
         better = jnp.asarray(True)  # without validation data the last network is the result
     else:
-        validation = trajectory_loss(network, held_out, dt, integrator)
+        validation = objective.validation(network, held_out)
         better = validation < state.best_validation
     row = jnp.stack([*means, validation]).astype(state.history.dtype)
     validation = validation.astype(state.best_validation.dtype)
@@ -247,15 +309,15 @@ def _epoch(state, chunks, held_out, key, dt, integrator, regularizer, optimizer,
     )
 
 
-def _save(path, state: TrainState, settings: dict, network: AbstractNetwork) -> None:
-    header = {"kind": "checkpoint", "network": network.config, "settings": settings, "epoch": int(state.epoch)}
+def _save(path, state: TrainState, settings: dict, config: dict) -> None:
+    header = {"kind": "checkpoint", "network": config, "settings": settings, "epoch": int(state.epoch)}
     write_atomically(path, header, state)
 
 
-def _keep(checkpoint, state: TrainState, settings: dict, network: AbstractNetwork) -> str:
+def _keep(checkpoint, state: TrainState, settings: dict, config: dict) -> str:
     if checkpoint is None:
         return "Pass a checkpoint file to keep the last good state."
-    _save(checkpoint, state, settings, network)
+    _save(checkpoint, state, settings, config)
     return f"The state after epoch {int(state.epoch)} is in {os.fspath(checkpoint)}."
 
 
