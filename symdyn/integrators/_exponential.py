@@ -23,7 +23,6 @@ the IMEX methods have the R of their implicit half; with λ in N they reduce to
 explicit Runge-Kutta methods (`explicit_stability_function`).
 """
 
-from __future__ import annotations
 
 import abc
 import math

@@ -1,6 +1,5 @@
 """The vector field an integrator steps: f(t, x), and its Jacobian, exact when the model gives one."""
 
-from __future__ import annotations
 
 import abc
 from collections.abc import Callable
