@@ -238,24 +238,26 @@ def plot_space_time(
     title: str = "",
 ) -> None:
     """The seed's Figure 1, bottom row: the first test trajectory's first field `truth` (T, n_fields, points) on a
-    1-D grid as a space-time image, each network's rollout of it, and each one's error, on shared colour scales."""
+    1-D grid as a space-time image, each network's rollout of it above its error, on one colour scale."""
     plt = pyplot()
     t = next(iter(evaluations.values())).t
     limit = float(np.max(np.abs(truth[:, 0])))
-    columns = 1 + 2 * len(evaluations)
-    fig, axes = plt.subplots(1, columns, figsize=(3.6 * columns, 4), squeeze=False, constrained_layout=True)
-    panels = [("truth", truth[:, 0], limit)]
-    for label, evaluation in evaluations.items():
+    columns = 1 + len(evaluations)
+    fig, axes = plt.subplots(2, columns, figsize=(3.4 * columns, 6.4), squeeze=False, constrained_layout=True)
+    panels = {(0, 0): ("truth", truth[:, 0])}
+    for k, (label, evaluation) in enumerate(evaluations.items(), start=1):
         with np.errstate(all="ignore"):
             model = np.clip(evaluation.predicted[0, :, 0], -10 * limit, 10 * limit)
-        panels += [(label, model, limit), (f"{label}: error", model - truth[:, 0], limit)]
-    for ax, (name, values, scale) in zip(axes[0], panels):
-        image = ax.pcolormesh(coordinate, t, values, shading="auto", cmap="RdBu_r", vmin=-scale, vmax=scale)
+        panels[0, k], panels[1, k] = (label, model), (f"{label}: error", model - truth[:, 0])
+    axes[1, 0].axis("off")
+    for (row, column), (name, values) in panels.items():
+        ax = axes[row, column]
+        image = ax.pcolormesh(coordinate, t, values, shading="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set(xlabel=coordinate_name, ylabel="t", title=name)
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
+    fig.colorbar(image, ax=axes[:, -1].tolist(), shrink=0.8)
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
