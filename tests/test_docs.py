@@ -11,6 +11,7 @@ A page's blocks run in order, in a scratch folder that holds the repository's `e
 
 A comment right above a block may shrink its work for the test, as in `<!-- test: "--epochs 300" -> "--epochs 2" -->`
 (several pairs separated by `;`): what runs is then the block with those replacements, and nothing else.
+The pages in HEAVY run with the exhaustive tier (`make test-all`, which CI runs too).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ import symdyn
 from symdyn.cli import main
 
 ROOT = EXAMPLES.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# pages whose blocks train networks or integrate large grids: in the exhaustive tier (make test-all, CI)
+HEAVY = ("training.md", "mnn.md", "pde.md")
+PAGES = [
+    pytest.param(page, marks=pytest.mark.exhaustive) if page.name in HEAVY else page
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+]
 RUN = ("python", "sh", "console", "sdyn")
 KNOWN = (*RUN, "text", "")
 

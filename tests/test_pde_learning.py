@@ -78,7 +78,7 @@ def test_l_ad_on_a_grid_is_hutchinsons_estimate_of_the_dense_jacobian_error(ks, 
     network = MLP(("u",), grid=(16,), width=32, key=jax.random.PRNGKey(1))
     chunks = ks_data.chunks(2, dtype=jnp.result_type(float))
     one = jax.tree.map(lambda a: a[:1], chunks)
-    estimate = JacobianAD(low, 1.0, directions=20000, distribution="rademacher")(
+    estimate = JacobianAD(low, 1.0, directions=4000, distribution="rademacher")(
         network, one, 0.05, jax.random.PRNGKey(2)
     )
 
@@ -86,7 +86,7 @@ def test_l_ad_on_a_grid_is_hutchinsons_estimate_of_the_dense_jacobian_error(ks, 
         learned = jax.jacfwd(lambda y: network(t, y))(x).reshape(16, 16)
         return jnp.sum((learned - low.jac(t, x, low.p).reshape(16, 16)) ** 2)
 
-    # measured: 0.3 % off with 20000 Rademacher probes
+    # measured: 0.35 % off with 4000 Rademacher probes
     np.testing.assert_allclose(estimate, np.mean(jax.vmap(dense)(one.t[0], one.states[0])), rtol=0.02)
 
 
