@@ -48,7 +48,19 @@ def ks_data(ks):
     return generate(ks, duration=1.0, dt=0.05, key=jax.random.PRNGKey(0), samples=4, initial=initial, progress=False)
 
 
-class _Flat(AbstractNetwork):
+class _InMemory(AbstractNetwork):
+    """A test network that is evaluated in memory only, never saved."""
+
+    @property
+    def config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        raise NotImplementedError
+
+
+class _Flat(_InMemory):
     """A grid network seen as an ODE network on the flattened state, for comparing the two."""
 
     kind = "flat"
@@ -62,14 +74,6 @@ class _Flat(AbstractNetwork):
 
     def __call__(self, t, x):
         return self.inner(t, x.reshape(self.inner.state_shape)).ravel()
-
-    @property
-    def config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        raise NotImplementedError
 
 
 def test_l_ad_on_a_grid_is_hutchinsons_estimate_of_the_dense_jacobian_error(ks, ks_data):
@@ -106,7 +110,7 @@ def test_l_ad_uses_the_exact_operator_jvp(ks, ks_data):
     assert JacobianAD(ks, 1.0)(exact_network, chunks, 0.05, jax.random.PRNGKey(4)) < 1e-20
 
 
-class _Zero(AbstractNetwork):
+class _Zero(_InMemory):
     kind = "zero"
     inner: AbstractNetwork
 
@@ -120,14 +124,6 @@ class _Zero(AbstractNetwork):
 
     def __call__(self, t, x):
         return jnp.zeros((self.inner.outputs, *self.grid), x.dtype)
-
-    @property
-    def config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        raise NotImplementedError
 
 
 def test_grid_losses_equal_the_flattened_states(ks, ks_data):
@@ -201,7 +197,7 @@ def test_training_refuses_data_of_another_grid(ks_data):
         )
 
 
-class _PlusScaled(AbstractNetwork):
+class _PlusScaled(_InMemory):
     """The true field plus a·u + c: ε_θ = mean((a u + c)²) and J_e = a²/n in closed form."""
 
     kind = "plus-scaled"
@@ -219,14 +215,6 @@ class _PlusScaled(AbstractNetwork):
 
     def __call__(self, t, x):
         return self.true(t, x) + self.a * x + self.c
-
-    @property
-    def config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        raise NotImplementedError
 
 
 def test_evaluation_on_a_grid_has_the_closed_form_errors(ks, ks_data):
