@@ -190,6 +190,30 @@ def plot_discovery(
     plt.close(fig)
 
 
+def plot_pareto(found, path: str | os.PathLike) -> None:
+    """Error against number of terms for each equation (the Pareto front of `threshold="auto"`), training and
+    held-out, with the chosen model circled."""
+    plt = pyplot()
+    equations = list(dict.fromkeys(point.group for point in found.pareto))
+    fig, axes = plt.subplots(1, len(equations), figsize=(3.6 * len(equations), 3.2), squeeze=False)
+    for ax, group in zip(axes[0], equations):
+        points = sorted((p for p in found.pareto if p.group == group), key=lambda p: p.terms)
+        terms = [p.terms for p in points]
+        ax.semilogy(terms, [p.held_out_error for p in points], "o-", ms=3, label="held out")
+        ax.semilogy(terms, [p.training_error for p in points], "s--", ms=3, lw=0.8, label="training")
+        for p in points:
+            if p.chosen:
+                ax.plot(p.terms, p.held_out_error, "o", ms=11, mfc="none", color="C3", label="chosen")
+        ax.set_title(found.terms[group].split(":")[0])
+        ax.set_xlabel("terms")
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("residual rms (scaled)")
+    axes[0, 0].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_rollouts(
     evaluations: dict, truth: np.ndarray, names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> None:

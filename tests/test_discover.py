@@ -220,12 +220,12 @@ def test_a_library_comes_back_to_the_lorenz_terms(lorenz, method):
 # --- what a discovery says: the equations, a threshold that empties one, where Adam stopped
 @pytest.mark.parametrize("method", ["sparse", pytest.param("smnn", marks=pytest.mark.exhaustive)])
 def test_a_threshold_that_removes_a_whole_equation_warns_and_names_one_that_keeps_it(lotka_volterra, method):
-    """The library's default threshold 0.1 removes δ*x*y (0.05) from D(y), and then γ*y, refitted alone (its
+    """A threshold of 0.1 (PySINDy's default) removes δ*x*y (0.05) from D(y), and then γ*y, refitted alone (its
     coefficient averages out over an orbit): a warning gives the largest unthresholded terms and a threshold,
     checked by refitting, that keeps D(y)."""
     library = PolynomialLibrary(degree=2)
     with pytest.warns(DiscoveryWarning) as caught:
-        found = symdyn.discover(library, lotka_volterra, method=method, progress=False)
+        found = symdyn.discover(library, lotka_volterra, method=method, threshold=0.1, progress=False)
     assert found.warnings == tuple(str(w.message) for w in caught) and len(found.warnings) == 1
     assert found.equations[1] == "D(y) ~ 0"
     message = found.warnings[0]
@@ -241,8 +241,9 @@ def test_a_threshold_that_removes_a_whole_equation_warns_and_names_one_that_keep
 
 
 def test_discover_command_prints_a_librarys_equations_and_warns_on_stderr(tmp_path, lotka_volterra, capsys):
-    """`symdyn discover --library poly2 --data lv.csv --method sparse`, as the newcomer ran it: the equations on
-    screen (not a table of anonymous ξ), the warning on stderr and in the file; its threshold keeps D(y)."""
+    """`symdyn discover --library poly2 --data lv.csv --method sparse`, as the newcomer ran it: by default the
+    threshold is chosen on held-out data and keeps δ*x*y (0.05); with `--threshold 0.1` the equations on screen
+    (not a table of anonymous ξ), the warning on stderr and in the file; its threshold keeps D(y)."""
     data, found = tmp_path / "lv.csv", tmp_path / "found.sdyn"
     table = np.column_stack([lotka_volterra[k] for k in "txy"])
     np.savetxt(data, table, delimiter=",", header="t,x,y", comments="", fmt="%.17g")
@@ -250,11 +251,17 @@ def test_discover_command_prints_a_librarys_equations_and_warns_on_stderr(tmp_pa
     assert main(command) == 0
     out, err = capsys.readouterr()
     equations = [line for line in out.splitlines() if line.startswith("D(")]
+    assert terms(equations[0]) == pytest.approx({"x": 1.1, "x*y": -0.4}, abs=1e-6)
+    assert terms(equations[1]) == pytest.approx({"y": -0.3, "x*y": 0.05}, abs=1e-6) and not err
+    command += ["--threshold", "0.1"]
+    assert main(command) == 0
+    out, err = capsys.readouterr()
+    equations = [line for line in out.splitlines() if line.startswith("D(")]
     assert equations[1] == "D(y) ~ 0" and "ξ" not in out
     assert terms(equations[0]) == pytest.approx({"x": 1.1, "x*y": -0.4}, abs=1e-6)
     assert err.startswith("symdyn discover: warning: the threshold 0.1 removed every term of D(y)")
     assert "\n# warning: the threshold 0.1 removed every term of D(y)" in found.read_text()
-    assert main([*command, "--threshold", re.search(r"a threshold of (\S+) keeps", err)[1]]) == 0
+    assert main([*command[:-1], re.search(r"a threshold of (\S+) keeps", err)[1]]) == 0
     out, err = capsys.readouterr()
     equations = [line for line in out.splitlines() if line.startswith("D(")]
     assert terms(equations[1]) == pytest.approx({"y": -0.3, "x*y": 0.05}, abs=1e-6) and not err
@@ -369,7 +376,7 @@ def test_discover_command_reports_bad_input_without_a_traceback(tmp_path, capsys
     assert main(["discover", str(TEMPLATE), "--data", str(data), "--quiet"]) == 2
     assert "has no state 'y' (it has 'x', 'Y', 'z'); did you mean 'Y'?" in capsys.readouterr().err
     assert main(["discover", "--data", str(data)]) == 2
-    assert "give either a TEMPLATE model file or --library polyN" in capsys.readouterr().err
+    assert "give either a TEMPLATE model file or candidate terms (--library" in capsys.readouterr().err
 
 
 def test_discover_reads_a_training_file_of_several_trajectories(tmp_path, capsys):

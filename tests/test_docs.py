@@ -85,7 +85,10 @@ def commands(text: str) -> list[str]:
 
 
 def run_symdyn(command: str) -> tuple[int, str]:
-    args = [a for part in shlex.split(command)[1:] for a in (sorted(glob.glob(part)) if "*" in part else [part])]
+    # a pattern that matches no file stays as written, as in the shell (`--terms "x*y"`)
+    args = [
+        a for part in shlex.split(command)[1:] for a in ((sorted(glob.glob(part)) or [part]) if "*" in part else [part])
+    ]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(args)

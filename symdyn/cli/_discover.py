@@ -11,7 +11,21 @@ import jax
 import numpy as np
 
 from ..data import Trajectories
-from ..discovery import SMNN, DiscoveryWarning, FiniteDifference, PolynomialLibrary, SavitzkyGolay, Sparse, discover
+from ..discovery import (
+    SMNN,
+    SR3,
+    STLSQ,
+    BestSubset,
+    CustomLibrary,
+    DiscoveryWarning,
+    Ensemble,
+    FiniteDifference,
+    SavitzkyGolay,
+    Sparse,
+    WeakForm,
+    discover,
+    parse_library,
+)
 from ..integrators import integrate
 
 
@@ -23,18 +37,60 @@ def add_parser(commands) -> None:
         "discovered model file.",
     )
     parser.add_argument("template", metavar="TEMPLATE", nargs="?", help="a model file with @unknowns")
-    parser.add_argument("--data", required=True, metavar="DATA", help=".npz (t and one array per state) or .csv")
-    parser.add_argument("--library", metavar="polyN", help="fit all monomials of the states up to degree N instead")
-    parser.add_argument("--states", nargs="+", metavar="NAME", help="with --library: the data's states to use")
-    parser.add_argument("--method", default="smnn", choices=("smnn", "sparse"), help="default smnn")
+    parser.add_argument(
+        "--data", required=True, metavar="DATA", help=".npz (t and one array per state, or fields) or .csv"
+    )
+    parser.add_argument(
+        "--library",
+        metavar="SPEC",
+        help="fit candidate terms instead of a template: polyN (monomials up to degree N), fourierN (sin and cos "
+        "of k·state, k ≤ N), derivN (spatial derivatives up to order N, for fields), joined by + and *: "
+        "poly2*fourier1, poly2 + poly2*deriv4 (the default for field data)",
+    )
+    parser.add_argument(
+        "--terms", metavar='"T1, T2"', help='candidate terms in the model language: "sin(x), x*y, exp(-z), cos(ω*t)"'
+    )
+    parser.add_argument("--terms-file", metavar="FILE", help="candidate terms, one per line or comma-separated")
+    parser.add_argument("--states", nargs="+", metavar="NAME", help="with a library: the data's states to use")
+    parser.add_argument(
+        "--method",
+        choices=("smnn", "sparse", "weak"),
+        help="smnn (default for trajectories), sparse (default for fields), weak (weak form, for noisy data)",
+    )
     parser.add_argument(
         "--threshold",
-        type=float,
-        help="remove terms below this (default 0.1 library, 0 template); if it empties an equation, a warning "
-        "names one that keeps it",
+        metavar="X|auto",
+        help="remove terms whose coefficients are below X; auto (the default for a library) chooses per equation "
+        "the sparsest model whose error on held-out segments is within 10%% of the best; templates keep all",
     )
     parser.add_argument("-o", "--output", metavar="FOUND.sdyn", help="write the discovered model here")
     parser.add_argument("--plot", metavar="OUT.png", help="draw the loss and the data against the discovered model")
+    parser.add_argument("--pareto", metavar="OUT.png", help="draw error against terms per equation (with auto)")
+    group = parser.add_argument_group("sparse fit")
+    group.add_argument(
+        "--optimizer",
+        choices=("stlsq", "sr3", "subset"),
+        default="stlsq",
+        help="stlsq (thresholded least squares, default), sr3 (relaxed), subset (exact best subset, small libraries)",
+    )
+    group.add_argument("--alpha", type=float, default=0.0, help="ridge weight of stlsq (default 0)")
+    group.add_argument(
+        "--normalize",
+        action="store_true",
+        help="compare each term's contribution (coefficient × its column's rms) with the threshold, not the "
+        "coefficient: thresholds free of the data's units",
+    )
+    group.add_argument("--max-terms", type=int, help="subset: terms per equation (default: chosen on held-out data)")
+    group.add_argument("--ensemble", type=int, metavar="N", help="fit N bootstrap resamples of the data's segments")
+    group.add_argument("--drop-terms", type=int, default=0, help="ensemble: leave out K random terms per member")
+    group.add_argument(
+        "--inclusion", type=float, default=0.5, help="ensemble: keep terms kept by this fraction (default 0.5)"
+    )
+    group = parser.add_argument_group("weak")
+    group.add_argument(
+        "--width", type=int, default=WeakForm.width, help=f"samples per test function (default {WeakForm.width})"
+    )
+    group.add_argument("--stride", type=int, help="samples between test functions (default width // 4)")
     parser.add_argument(
         "--smooth",
         nargs="?",
@@ -77,41 +133,34 @@ def _smoother(text: str | None) -> SavitzkyGolay | None:
     return SavitzkyGolay(window, min(degree, window - 1))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     jax.config.update("jax_enable_x64", True)
-    if (args.template is None) == (args.library is None):
-        raise ValueError("give either a TEMPLATE model file or --library polyN")
-    smoother = _smoother(args.smooth)
-    if args.method == "smnn":
-        method = SMNN(
-            sequence_length=args.sequence_length,
-            batch_size=args.batch_size,
-            steps=args.steps,
-            learning_rate=args.learning_rate,
-            order=args.order,
-            smoother=smoother,
-            fine_tune=not args.no_fine_tune,
-            **({"plateau": None} if args.no_plateau else {}),
-        )
-    else:
-        method = Sparse(smoother or FiniteDifference(args.fd_order))
-    if args.library is not None:
-        match = re.fullmatch(r"poly(\d)", args.library)
-        if not match:
-            raise ValueError(f"--library {args.library!r}: expected polyN, as in poly2")
-        template = PolynomialLibrary(int(match[1]))
-        data = Trajectories.load(args.data, args.states)
-    else:
-        if args.states:
-            raise ValueError("--states goes with --library; a template names its own states")
+    no_terms = all(spec is None for spec in (args.library, args.terms, args.terms_file))
+    if args.template is not None:
+        if not no_terms or args.states:
+            raise ValueError("give either a TEMPLATE model file or candidate terms (--library, --terms, --terms-file)")
         template, data = args.template, args.data
+    else:
+        data = Trajectories.load(args.data, args.states)
+        if no_terms and not data.grid:
+            raise ValueError("give either a TEMPLATE model file or candidate terms (--library, --terms, --terms-file)")
+        template = _library(args, fields=bool(data.grid))
+    method = _method(args, fields=args.template is None and bool(data.grid))
+    threshold, optimizer = _threshold(args.threshold), _optimizer(args)
+    if optimizer is not None:  # the threshold is the optimizer's, or chosen on held-out data
+        fixed = isinstance(threshold, float) or (args.optimizer == "subset" and args.max_terms is not None)
+        threshold = None if fixed or args.template is not None else "auto"
     with warnings.catch_warnings():  # printed below as the command's own warnings
         warnings.simplefilter("ignore", DiscoveryWarning)
         found = discover(
             template,
             data,
             method=method,
-            threshold=args.threshold,
+            threshold=threshold,
+            optimizer=optimizer,
+            ensemble=Ensemble(args.ensemble, drop_terms=args.drop_terms, inclusion=args.inclusion)
+            if args.ensemble
+            else None,
             key=jax.random.PRNGKey(args.seed),
             progress=not args.quiet,
         )
@@ -124,9 +173,76 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(found.model)
     if args.plot:
+        if found.model.is_pde:
+            raise ValueError("--plot draws ODE trajectories; run the discovered PDE with `symdyn simulate --plot`")
         _plot(found, Trajectories.load(data, [s.name for s in found.model.state_vector]), args.plot)
         print(f"plot -> {args.plot}")
+    if args.pareto:
+        if not found.pareto:
+            raise ValueError("--pareto draws what --threshold auto tried; give --threshold auto")
+        from ..plot import plot_pareto
+
+        plot_pareto(found, args.pareto)
+        print(f"Pareto front -> {args.pareto}")
     return 0
+
+
+def _library(args, fields: bool):
+    parts = []
+    if args.library is not None or not (args.terms or args.terms_file):
+        parts.append(parse_library(args.library or ("poly2 + poly2*deriv4" if fields else "poly2")))
+    if args.terms:
+        parts.append(CustomLibrary.parse(args.terms))
+    if args.terms_file:
+        with open(args.terms_file, encoding="utf-8") as handle:
+            parts.append(CustomLibrary.parse(handle.read()))
+    library = parts[0]
+    for part in parts[1:]:
+        library = library + part
+    return library
+
+
+def _method(args, fields: bool):
+    smoother = _smoother(args.smooth)
+    name = args.method or ("sparse" if fields else "smnn")
+    if name == "smnn":
+        return SMNN(
+            sequence_length=args.sequence_length,
+            batch_size=args.batch_size,
+            steps=args.steps,
+            learning_rate=args.learning_rate,
+            order=args.order,
+            smoother=smoother,
+            fine_tune=not args.no_fine_tune,
+            **({"plateau": None} if args.no_plateau else {}),
+        )
+    if name == "weak":
+        return WeakForm(width=args.width, stride=args.stride)
+    return Sparse(smoother or FiniteDifference(args.fd_order))
+
+
+def _threshold(text: str | None):
+    if text is None or text.strip() == "auto":
+        return text and "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"--threshold {text!r}: expected a number or auto") from None
+
+
+def _optimizer(args):
+    """The optimizer the flags ask for, or None for the default thresholding."""
+    threshold = _threshold(args.threshold)
+    numeric = isinstance(threshold, float)
+    if args.optimizer == "subset":
+        if numeric:
+            raise ValueError("--optimizer subset keeps --max-terms terms per equation; it takes no --threshold")
+        return BestSubset(args.max_terms or 1)
+    if args.optimizer == "sr3":
+        return SR3(threshold if numeric else 0.1, normalize=args.normalize)
+    if args.alpha or args.normalize:
+        return STLSQ(threshold if numeric else 0.1, alpha=args.alpha, normalize=args.normalize)
+    return None
 
 
 def _plot(found, data, path: str) -> None:

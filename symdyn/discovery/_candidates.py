@@ -33,7 +33,7 @@ class Candidates:
         affine: whether f is affine in the unknowns (then one least-squares solve fits them).
         terms: for each unknown, what it multiplies, as `D(y): x*z` (joined by `; ` when shared).
         equations: the first-order equations, with the unknowns in each.
-        rhs: `rhs(t, x, a) -> (..., V)`, f at states x (..., V) and unknowns a (J,).
+        rhs: `rhs(t, x, a) -> (..., *state)`, f at states x (..., V), or fields (..., F, *grid), and unknowns a (J,).
     """
 
     template: Model
@@ -50,10 +50,8 @@ def candidates(template: Model) -> Candidates:
     """Check a template for discovery and lower it.
 
     Raises:
-        ValueError: a PDE, no `@unknowns`, or a parameter without a value.
+        ValueError: no `@unknowns`, or a parameter without a value.
     """
-    if template.is_pde:
-        raise ValueError(f"{template.name} is a PDE: discovery takes ODE templates")
     if not template.unknowns:
         raise ValueError(
             f"{template.name} has no @unknowns: declare the coefficients to fit (`@unknowns a₁ a₂`), "
@@ -64,7 +62,7 @@ def candidates(template: Model) -> Candidates:
     if missing:
         raise ValueError(f"{template.name}: parameter {', '.join(missing)} has no value; give it one in the file")
     unknowns = [u.symbol for u in template.unknowns]
-    rhs = template.rhs()
+    rhs = _source_rhs(template) if template.is_pde else list(template.rhs())
     affine, terms = True, []
     for symbol in unknowns:
         where = []
@@ -100,3 +98,9 @@ def candidates(template: Model) -> Candidates:
         ),
         rhs=f,
     )
+
+
+def _source_rhs(template: Model) -> list[sp.Expr]:
+    """A PDE's right-hand sides as written (∂x^2(u), not the jet's uˍxx), in the order of its fields."""
+    by_field = {equation.lhs.args[0].func: equation.rhs for equation in template.equations}
+    return [by_field[state.function] for state in template.states]

@@ -13,7 +13,7 @@ import sympy as sp
 from ..data import Trajectories
 from ..model import Equation, InitialValue, Model, Parameter, expression_to_text, parse
 from ._candidates import Candidates, FirstOrderEquation
-from ._regression import Fit
+from ._regression import Fit, ParetoPoint
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Discovery:
     residual_rms: float
     description: str
     seconds: float
+    inclusion: np.ndarray | None = None
+    pareto: tuple[ParetoPoint, ...] = ()
 
     @property
     def coefficients(self) -> dict[str, float]:
@@ -66,6 +68,21 @@ class Discovery:
     def steps(self) -> int:
         """The Adam steps taken: S-MNN's `steps`, or fewer if the loss reached a plateau (0 for sparse fits)."""
         return int(self.loss_history.size)
+
+    def pareto_table(self) -> str:
+        """What `threshold="auto"` tried for each equation: the setting, the terms kept, the error on the data and
+        on held-out segments (root mean square of the scaled residual); `*` marks the choice."""
+        if not self.pareto:
+            return "no model selection was run (threshold='auto' runs it)"
+        lines = [f"{'equation':<12} {'setting':<20} {'terms':>5} {'training':>10} {'held out':>10}"]
+        for point in self.pareto:
+            state = self.terms[point.group].split(":")[0]
+            mark = " *" if point.chosen else ""
+            lines.append(
+                f"{state:<12} {point.setting:<20} {point.terms:>5} {point.training_error:>10.3g} "
+                f"{point.held_out_error:>10.3g}{mark}"
+            )
+        return "\n".join(lines)
 
     def table(self) -> str:
         """The fitted unknowns with their terms and standard errors, one per line; removed terms left out."""
@@ -84,12 +101,13 @@ class Discovery:
         return lines
 
     def _rows(self) -> list[str]:
+        kept = lambda j: () if self.inclusion is None else (f"{self.inclusion[j]:.0%}",)
         rows = [
-            (self.unknowns[j], self.terms[j], f"{self.values[j]:.6f}", f"{self.standard_errors[j]:.2g}")
+            (self.unknowns[j], self.terms[j], f"{self.values[j]:.6f}", f"{self.standard_errors[j]:.2g}", *kept(j))
             for j in np.flatnonzero(self.active)
         ]
-        header = ("unknown", "term", "value", "± std. error")
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+        header = ("unknown", "term", "value", "± std. error", *(() if self.inclusion is None else ("kept by",)))
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         line = lambda r: "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
         return [line(header), *map(line, rows)]
 
@@ -121,11 +139,12 @@ def found_model(candidates: Candidates, fit: Fit, data: Trajectories, *, inline:
     replace = lambda items: tuple(
         dataclasses.replace(i, **{f: getattr(i, f).xreplace(substitute) for f in _expression_fields(i)}) for i in items
     )
-    first = data.states[0, 0]
-    initial = tuple(
-        InitialValue(template.jet(symbol).source_form(), sp.Float(float(f"{value:.{digits}g}")))
-        for symbol, value in zip(template.state_vector, first)
-    )
+    initial = template.initial_values  # a PDE keeps the initial fields of the model that made its data
+    if not template.is_pde:
+        initial = tuple(
+            InitialValue(template.jet(symbol).source_form(), sp.Float(float(f"{value:.{digits}g}")))
+            for symbol, value in zip(template.state_vector, data.states[0, 0])
+        )
     model = dataclasses.replace(
         template,
         parameters=parameters,
@@ -145,7 +164,8 @@ def _expression_fields(item) -> tuple[str, ...]:
 
 def equation_text(equation: FirstOrderEquation, candidates: Candidates, fit: Fit) -> str:
     """`D(y) ~ -0.4000(±0.0002)*y + 0.0750(±0.0001)*x*y`: the fitted equation, each coefficient with its
-    standard error, the terms in the order of the unknowns; removed terms left out.
+    standard error (and for an ensemble the fraction of members that kept it: `0.0750(±0.0001, kept by 98%)`),
+    the terms in the order of the unknowns; removed terms left out.
 
     An equation that is not affine in its unknowns (`exp(k)*x`) is shown with the values in place,
     without errors (the table has them).
@@ -162,6 +182,9 @@ def equation_text(equation: FirstOrderEquation, candidates: Candidates, fit: Fit
             value = -fit.values[j] if slope.could_extract_minus_sign() else fit.values[j]
             slope = -slope if slope.could_extract_minus_sign() else slope
             number = _uncertain(abs(value), fit.standard_errors[j])
+            if fit.inclusion is not None:  # an ensemble's inclusion probability beside the error
+                kept = f"kept by {fit.inclusion[j]:.0%}"
+                number = f"{number[:-1]}, {kept})" if number.endswith(")") else f"{number}({kept})"
             factor = f"({expression_to_text(slope)})" if slope.is_Add else expression_to_text(slope)
             parts.append((value < 0, number if slope == 1 else f"{number}*{factor}"))
     known = equation.rhs.xreplace(dict.fromkeys(symbols, sp.Integer(0)))

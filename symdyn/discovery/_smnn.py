@@ -130,6 +130,10 @@ class SMNN(AbstractDiscoveryMethod):
     def regression(
         self, candidates: Candidates, data: Trajectories, *, key, progress: bool
     ) -> tuple[Regression, History]:
+        if len(data.state_shape) > 1:
+            raise ValueError(
+                f"{data.origin} holds fields: S-MNN discovery fits ODE trajectories; use method 'sparse' or 'weak'"
+            )
         problem = _Chunks.build(self, candidates, data)
         a = jnp.asarray(candidates.guesses, problem.dtype)
         history = History(np.zeros(0), math.nan)
@@ -193,6 +197,8 @@ class _AdamValues(Regression):
     residual_rms: float
 
     def fit(self, threshold: float) -> Fit:
+        if not isinstance(threshold, (int, float)):
+            raise ValueError("S-MNN without fine-tuning takes a numeric threshold, not an optimizer")
         active = np.abs(self.values) >= threshold
         return Fit(np.where(active, self.values, 0.0), active, np.full(self.values.size, np.nan), self.residual_rms)
 

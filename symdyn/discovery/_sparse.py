@@ -36,21 +36,25 @@ class Sparse(AbstractDiscoveryMethod):
     def regression(
         self, candidates: Candidates, data: Trajectories, *, key, progress: bool
     ) -> tuple[LeastSquares, None]:
-        states, slopes = self.derivative(data.states, data.dt)
+        shape = data.state_shape
+        flat = data.states.reshape(*data.states.shape[:2], -1)  # fields: every grid point a column
+        states, slopes = self.derivative(flat, data.dt)
         count = states.shape[1]
         if states.size < candidates.guesses.size:
             raise ValueError(
                 f"{data.origin}: {states.size} estimated derivatives cannot fit "
                 f"{candidates.guesses.size} unknowns; give more samples"
             )
+        states = states.reshape(*states.shape[:2], *shape)
+        slopes = slopes.reshape(states.shape)
         margin = (data.t.size - count) // 2
-        times = jnp.asarray(data.t[margin : margin + count])[None, :]
-        scale = jnp.asarray(spread(slopes))
+        times = jnp.asarray(data.t[margin : margin + count]).reshape(1, count, *(1,) * (len(shape) - 1))
+        scale = jnp.asarray(spread(slopes, len(shape)))
         x, dx = jnp.asarray(states), jnp.asarray(slopes)
 
         def residual(a):
             return ((dx - candidates.rhs(times, x, a)) / scale).ravel()
 
         segment = np.arange(count) * SEGMENTS // count
-        segments = np.broadcast_to(segment[None, :, None], states.shape).ravel()
+        segments = np.broadcast_to(segment.reshape(1, count, *(1,) * len(shape)), states.shape).ravel()
         return LeastSquares(residual, candidates.guesses, affine=candidates.affine, segments=segments), None

@@ -23,7 +23,6 @@ the IMEX methods have the R of their implicit half; with λ in N they reduce to
 explicit Runge-Kutta methods (`explicit_stability_function`).
 """
 
-
 import abc
 import math
 from typing import Any, ClassVar

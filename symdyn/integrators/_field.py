@@ -1,6 +1,5 @@
 """The vector field an integrator steps: f(t, x), and its Jacobian, exact when the model gives one."""
 
-
 import abc
 from collections.abc import Callable
 from typing import Any
