@@ -43,6 +43,7 @@ HAND_WRITTEN = {
         p["α"] * x[0] - p["β"] * x[0] * x[1],
         p["δ"] * x[0] * x[1] - p["γ"] * x[1],
     ],
+    "driven_pendulum": lambda x, p: [x[1], -4 * np.sin(x[0]) - p["γ"] * x[1] + p["F"] * np.cos(p["Ω"] * p["t"])],
     "pendulum": lambda x, p: [x[1], -9.81 / p["L"] * np.sin(x[0])],
     "population_growth": lambda x, p: [p["c₀"] * x[0]],
     "rc_circuit": lambda x, p: [(p["c₀"] - x[0] / p["c₁"]) / p["c₂"]],
@@ -76,12 +77,13 @@ def test_rhs_jacobian_and_jvp_against_hand_written_equations(path):
     p = {c.name: rng.uniform(0.5, 2.0) for c in coefficients}
     constants = {c.symbol: model.defaults[c.symbol] for c in model.constants}
     n = len(model.state_vector)
+    t = 0.7  # the time the equations are evaluated at (a forcing depends on it); hand() reads it as p["t"]
     w = [sp.Integer(k + 1) for k in range(n)]  # a given direction, besides the symbols of direction()
 
     def numeric(matrix: sp.Matrix, *direction):
-        arguments = [*model.state_vector, *direction, *(c.symbol for c in coefficients)]
+        arguments = [*model.state_vector, *direction, *(c.symbol for c in coefficients), model.time]
         f = sp.lambdify(arguments, matrix.xreplace(constants), "numpy")
-        return lambda *values: np.array(f(*values, *p.values()), dtype=float).reshape(matrix.shape)
+        return lambda *values: np.array(f(*values, *p.values(), t), dtype=float).reshape(matrix.shape)
 
     rhs, jacobian = numeric(model.rhs()), numeric(model.jacobian())
     jvp, jvp_w = numeric(model.jvp(), *model.direction()), numeric(model.jvp(w))
@@ -89,10 +91,10 @@ def test_rhs_jacobian_and_jvp_against_hand_written_equations(path):
         x, v = rng.uniform(0.5, 2.0, n), rng.standard_normal(n)
 
         def along(u, x=x):
-            return np.imag(np.array(hand(x + 1e-30j * np.asarray(u, dtype=float), p))) / 1e-30
+            return np.imag(np.array(hand(x + 1e-30j * np.asarray(u, dtype=float), {**p, "t": t}))) / 1e-30
 
         expected = np.column_stack([along(e) for e in np.eye(n)])
-        np.testing.assert_allclose(rhs(*x)[:, 0], hand(x, p), rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(rhs(*x)[:, 0], hand(x, {**p, "t": t}), rtol=1e-15, atol=1e-15)
         np.testing.assert_allclose(jacobian(*x), expected, rtol=1e-15, atol=1e-15)
         np.testing.assert_allclose(jvp(*x, *v)[:, 0], along(v), rtol=1e-15, atol=1e-15)
         np.testing.assert_allclose(jvp_w(*x)[:, 0], along(w), rtol=1e-15, atol=1e-15)

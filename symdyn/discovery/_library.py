@@ -21,6 +21,7 @@ from ..data import Trajectories
 from ..model import Model, parse
 
 _RESERVED = ("t", "D", "end", "model")
+_NAME = re.compile(r"[^\W\d_]\w*")  # the model language's names (x₁ included)
 _SIMPLE = re.compile(r"[^\W\d]\w*(\(.*\))?|∂\w+(\^\d+)?\(\w+\)", re.UNICODE)
 
 
@@ -192,7 +193,7 @@ def library_template(terms: Sequence[str], data: Trajectories | Sequence[str], n
     if not names:
         raise ValueError("a library needs at least one state name")
     for state in names:
-        if not state.isidentifier() or state in _RESERVED:
+        if not _NAME.fullmatch(state) or state in _RESERVED:
             raise ValueError(f"{state!r} cannot name a state in a model file; rename that data column")
     if not terms:
         raise ValueError("the library has no terms")

@@ -332,21 +332,21 @@ def _robust_spread(values: np.ndarray) -> float:
 
 def _groups(design: np.ndarray) -> list[np.ndarray]:
     """The unknowns in groups that share no rows (connected through the rows where both columns are nonzero)."""
-    touches = design != 0
-    parent = list(range(design.shape[1]))
-
-    def root(j):
-        while parent[j] != j:
-            parent[j] = parent[parent[j]]
-            j = parent[j]
-        return j
-
-    for row in touches[np.count_nonzero(touches, axis=1) > 1]:
-        columns = np.flatnonzero(row)
-        for j in columns[1:]:
-            parent[root(j)] = root(columns[0])
-    roots = np.array([root(j) for j in range(design.shape[1])])
-    return [np.flatnonzero(roots == r) for r in dict.fromkeys(roots)]
+    touches = (design != 0).astype(np.float32)
+    adjacent = (touches.T @ touches) > 0  # (J, J): the columns share a row
+    owner = np.full(design.shape[1], -1)
+    for j in range(design.shape[1]):
+        if owner[j] >= 0:
+            continue
+        members = adjacent[j].copy()
+        members[j] = True
+        while True:  # grow to everything reachable
+            grown = members | adjacent[members].any(axis=0)
+            if np.array_equal(grown, members):
+                break
+            members = grown
+        owner[members] = j
+    return [np.flatnonzero(owner == r) for r in dict.fromkeys(owner)]
 
 
 def _gauss_newton(residual_fn, evaluate, a: np.ndarray, active: np.ndarray) -> np.ndarray:
