@@ -23,14 +23,6 @@ LORENZ = {"D(x): x": -10, "D(x): y": 10, "D(y): x": 28, "D(y): y": -1, "D(y): x*
 LORENZ |= {"D(z): x*y": 1}
 
 
-def noisy(data: Trajectories, level: float, seed: int = 1) -> Trajectories:
-    """The data with Gaussian noise of `level` times each state's (each field's) standard deviation."""
-    axes = (0, 1, *range(3, data.states.ndim))
-    scale = data.states.std(axis=axes, keepdims=True)
-    rng = np.random.default_rng(seed)
-    return Trajectories(**{**vars(data), "states": data.states + level * scale * rng.normal(size=data.states.shape)})
-
-
 def score(found: dict[str, float], truth: dict[str, float]) -> tuple[bool, float]:
     """(whether exactly the true terms were kept, the largest relative error of a true coefficient)."""
     errors = [abs(found.get(term, 0.0) - value) / abs(value) for term, value in truth.items()]
@@ -89,7 +81,7 @@ def part_d(pysindy: bool) -> None:
     library = PolynomialLibrary(2)
     print("\n(d) Lorenz with noise (one trajectory of 20 s, Δt = 0.01, degree-2 library, 30 candidate terms)")
     for level in (0.01, 0.05):
-        data = noisy(clean, level)
+        data = clean.with_noise(level, seed=1)
         print(f"\nnoise {level:.0%} of each state's spread\n{HEADER}")
         methods = {
             "symdyn sparse, finite differences": "sparse",
@@ -151,8 +143,10 @@ def _pysindy_pde(data: Trajectories, weak: bool) -> dict[str, float]:
 
 def part_e(pysindy: bool) -> None:
     print("\n(e) PDE discovery from the presets' fields (one trajectory of 140 steps, 256 points), library")
-    print("    1, u, u², ∂x(u) ... ∂x⁴(u) and their products with u and u² (15 terms)")
+    print("    1, u, u², ∂x(u) ... ∂x⁴(u) and their products with u and u² (15 terms); the weak form in space")
+    print("    also with the conservative library 1, u, u², ∂x^k(u), ∂x^k(u²), k ≤ 4 (11 terms)")
     library = PolynomialLibrary(2) + PolynomialLibrary(2) * DerivativeLibrary(4)
+    conservative = PolynomialLibrary(2) + DerivativeLibrary(4, of=PolynomialLibrary(2))  # 11 terms
     for name in ("ks", "kdv"):
         clean = preset(name).generate("train", key=jax.random.PRNGKey(0), samples=1, progress=False)
         if name == "ks":
@@ -161,11 +155,21 @@ def part_e(pysindy: bool) -> None:
             length, duration = clean.parameters[0]
             scale = duration / 50
             truth = {"D(u): u*∂x(u)": -scale * 128 / length, "D(u): ∂x^3(u)": -scale * (128 / length) ** 3}
-        for level in (0.0, 0.01):
-            data = noisy(clean, level) if level else clean
+        # the same truth over the conservative library, where u·∂x(u) is ∂x(u^2)/2, written 2*u*∂x(u)
+        conservative_truth = {
+            (key.replace("u*∂x(u)", "2*u*∂x(u)") if key.endswith("u*∂x(u)") else key): (
+                value / 2 if key.endswith("u*∂x(u)") else value
+            )
+            for key, value in truth.items()
+        }
+        for level in (0.0, 0.01, 0.05):
+            data = clean.with_noise(level, seed=1)
             print(f"\n{name.upper()}, noise {level:.0%}\n{HEADER}")
             for label, method in (("symdyn sparse", "sparse"), ("symdyn weak form", WeakForm(width=21))):
                 print(row(label, *timed(symdyn_terms, library, data, method), truth))
+            label = "symdyn weak form, poly2 + deriv4(poly2)"
+            found = timed(symdyn_terms, conservative, data, WeakForm(width=21))
+            print(row(label, *found, conservative_truth))
             if pysindy:
                 for weak in (False, True):
                     label = f"PySINDy {'weak PDE-FIND' if weak else 'PDE-FIND'}, STLSQ"

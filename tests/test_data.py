@@ -256,3 +256,15 @@ def test_a_csv_a_spreadsheet_saved_with_a_byte_order_mark_reads(tmp_path):
     data = Trajectories.load(path)
     assert data.names == ("x",) and data.dt == 0.5
     np.testing.assert_array_equal(data.states[0, :, 0], [1, 2])
+
+
+def test_measurement_noise_is_a_fraction_of_each_states_spread():
+    t = np.linspace(0.0, 1.0, 2001)
+    states = np.stack([np.sin(2 * np.pi * t), 100 * np.cos(2 * np.pi * t)], axis=-1)[None]
+    data = Trajectories(t=t, states=states, names=("x", "y"), parameters=np.zeros((1, 0)))
+    noisy = data.with_noise(0.05, seed=3)
+    added = (noisy.states - data.states)[0]
+    assert added.std(axis=0) == pytest.approx(0.05 * states[0].std(axis=0), rel=0.05)
+    assert np.array_equal(noisy.states, data.with_noise(0.05, seed=3).states)  # the seed fixes the draw
+    with pytest.raises(ValueError, match="noise level"):
+        data.with_noise(-0.1)

@@ -44,8 +44,9 @@ def add_parser(commands) -> None:
         "--library",
         metavar="SPEC",
         help="fit candidate terms instead of a template: polyN (monomials up to degree N), fourierN (sin and cos "
-        "of k·state, k ≤ N), derivN (spatial derivatives up to order N, for fields), joined by + and *: "
-        "poly2*fourier1, poly2 + poly2*deriv4 (the default for field data)",
+        "of k·state, k ≤ N), derivN (spatial derivatives up to order N, for fields; derivN(polyM) of each "
+        "monomial), joined by + and *: poly2*fourier1; for field data the default is poly2 + poly2*deriv4, "
+        "and poly2 + deriv4(poly2) with --method weak",
     )
     parser.add_argument(
         "--terms", metavar='"T1, T2"', help='candidate terms in the model language: "sin(x), x*y, exp(-z), cos(ω*t)"'
@@ -91,6 +92,13 @@ def add_parser(commands) -> None:
         "--width", type=int, default=WeakForm.width, help=f"samples per test function (default {WeakForm.width})"
     )
     group.add_argument("--stride", type=int, help="samples between test functions (default width // 4)")
+    group.add_argument(
+        "--space-width",
+        type=int,
+        default=WeakForm.space_width,
+        help=f"fields on one-dimensional grids: grid points per test function (default {WeakForm.space_width})",
+    )
+    group.add_argument("--space-stride", type=int, help="grid points between test functions (default width // 4)")
     parser.add_argument(
         "--smooth",
         nargs="?",
@@ -144,7 +152,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
         data = Trajectories.load(args.data, args.states)
         if no_terms and not data.grid:
             raise ValueError("give either a TEMPLATE model file or candidate terms (--library, --terms, --terms-file)")
-        template = _library(args, fields=bool(data.grid))
+        template = _library(args, fields=bool(data.grid), weak=args.method == "weak")
     method = _method(args, fields=args.template is None and bool(data.grid))
     threshold, optimizer = _threshold(args.threshold), _optimizer(args)
     if optimizer is not None:  # the threshold is the optimizer's, or chosen on held-out data
@@ -187,10 +195,11 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     return 0
 
 
-def _library(args, fields: bool):
+def _library(args, fields: bool, weak: bool):
     parts = []
     if args.library is not None or not (args.terms or args.terms_file):
-        parts.append(parse_library(args.library or ("poly2 + poly2*deriv4" if fields else "poly2")))
+        default = ("poly2 + deriv4(poly2)" if weak else "poly2 + poly2*deriv4") if fields else "poly2"
+        parts.append(parse_library(args.library or default))
     if args.terms:
         parts.append(CustomLibrary.parse(args.terms))
     if args.terms_file:
@@ -217,7 +226,9 @@ def _method(args, fields: bool):
             **({"plateau": None} if args.no_plateau else {}),
         )
     if name == "weak":
-        return WeakForm(width=args.width, stride=args.stride)
+        return WeakForm(
+            width=args.width, stride=args.stride, space_width=args.space_width, space_stride=args.space_stride
+        )
     return Sparse(smoother or FiniteDifference(args.fd_order))
 
 

@@ -33,6 +33,13 @@ def add_parser(commands) -> None:
     parser.add_argument("--warmup", type=int, default=0, help="saved-size steps integrated first and dropped")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="where to save the trajectories")
     parser.add_argument("--plot", metavar="OUT.png", help="also draw the (first) trajectory to this image")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="LEVEL",
+        help="add Gaussian measurement noise of LEVEL times each state's spread (0.01: 1 %%), drawn from --seed",
+    )
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
     parser.add_argument(
         "--initial", action="append", default=[], metavar="NAME=VALUE", help="set an entry of an ODE's initial state"
@@ -76,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         how = f"{chosen.method}, dt = {chosen.dt:g}"
     else:
         data, how = _simulate(args)
+    if args.noise:
+        data = data.with_noise(args.noise, seed=args.seed)
+        how += f", noise {args.noise:g} of each state's spread"
     data.save(args.output)
     elapsed = time.perf_counter() - started
     shape = "×".join(str(n) for n in data.states.shape)

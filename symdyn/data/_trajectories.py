@@ -126,6 +126,16 @@ class Trajectories:
             columns.append(self.names.index(found))
         return dataclasses.replace(self, states=self.states[:, :, columns], names=tuple(names))
 
+    def with_noise(self, level: float, seed: int = 0) -> Trajectories:
+        """The same data with Gaussian measurement noise of `level` times each state's (each field's) standard
+        deviation over all trajectories, times and grid points."""
+        if not level >= 0:
+            raise ValueError(f"noise level must be a non-negative fraction of each state's spread, not {level}")
+        axes = (0, 1, *range(3, self.states.ndim))
+        scale = self.states.std(axis=axes, keepdims=True)
+        noise = np.random.default_rng(seed).normal(size=self.states.shape)
+        return dataclasses.replace(self, states=self.states + level * scale * noise)
+
     def every(self, dt: float | None) -> int:
         """How many data steps make one model step of `dt` (which must be a multiple of the data's step)."""
         if dt is None:

@@ -34,6 +34,9 @@ class Candidates:
         terms: for each unknown, what it multiplies, as `D(y): x*z` (joined by `; ` when shared).
         equations: the first-order equations, with the unknowns in each.
         rhs: `rhs(t, x, a) -> (..., *state)`, f at states x (..., V), or fields (..., F, *grid), and unknowns a (J,).
+        affine_parts: for an ODE template affine in its unknowns, `(t, x) -> (f₀, S)` in NumPy with
+            f(t, x; a) = f₀ + S·a, f₀ (..., V) and S (..., V, J): the design of a least-squares fit, built without
+            compiling anything; None otherwise.
     """
 
     template: Model
@@ -44,6 +47,7 @@ class Candidates:
     terms: tuple[str, ...]
     equations: tuple[FirstOrderEquation, ...]
     rhs: Callable
+    affine_parts: Callable | None = None
 
 
 def candidates(template: Model) -> Candidates:
@@ -63,15 +67,15 @@ def candidates(template: Model) -> Candidates:
         raise ValueError(f"{template.name}: parameter {', '.join(missing)} has no value; give it one in the file")
     unknowns = [u.symbol for u in template.unknowns]
     rhs = _source_rhs(template) if template.is_pde else list(template.rhs())
-    affine, terms = True, []
-    for symbol in unknowns:
-        where = []
-        for entry, state in zip(rhs, template.state_vector):
-            slope = sp.diff(entry, symbol)
-            if slope == 0:
-                continue
-            affine = affine and not (slope.free_symbols & set(unknowns))
-            where.append(f"D({state.name}): {expression_to_text(slope)}")
+    slopes = [[sp.diff(entry, u) if u in entry.free_symbols else sp.Integer(0) for u in unknowns] for entry in rhs]
+    affine = not any(slope.free_symbols & set(unknowns) for row in slopes for slope in row)
+    terms = []
+    for j in range(len(unknowns)):
+        where = [
+            f"D({state.name}): {expression_to_text(row[j])}"
+            for row, state in zip(slopes, template.state_vector)
+            if row[j] != 0
+        ]
         terms.append("; ".join(where) or "(unused)")
     unused = [u.name for u, where in zip(template.unknowns, terms) if where == "(unused)"]
     if unused:
@@ -86,6 +90,7 @@ def candidates(template: Model) -> Candidates:
         return lowered.rhs(t, x, p)
 
     return Candidates(
+        affine_parts=_affine_parts(template, rhs, slopes, unknowns) if affine and not template.is_pde else None,
         template=template,
         state_names=tuple(s.name for s in template.state_vector),
         unknown_names=tuple(u.name for u in template.unknowns),
@@ -93,8 +98,8 @@ def candidates(template: Model) -> Candidates:
         affine=affine,
         terms=tuple(terms),
         equations=tuple(
-            FirstOrderEquation(state.name, entry, tuple(j for j, u in enumerate(unknowns) if entry.has(u)))
-            for entry, state in zip(rhs, template.state_vector)
+            FirstOrderEquation(state.name, entry, tuple(j for j, slope in enumerate(row) if slope != 0))
+            for entry, row, state in zip(rhs, slopes, template.state_vector)
         ),
         rhs=f,
     )
@@ -104,3 +109,24 @@ def _source_rhs(template: Model) -> list[sp.Expr]:
     """A PDE's right-hand sides as written (∂x^2(u), not the jet's uˍxx), in the order of its fields."""
     by_field = {equation.lhs.args[0].func: equation.rhs for equation in template.equations}
     return [by_field[state.function] for state in template.states]
+
+
+def _affine_parts(
+    template: Model, rhs: list[sp.Expr], slopes: list[list[sp.Expr]], unknowns: list[sp.Symbol]
+) -> Callable:
+    """(t, x) ↦ (f₀, S) for f = f₀ + S·a, every entry a NumPy function of t and the states (parameters at their
+    values), generated as one function."""
+    values = {symbol: value for symbol, value in template.defaults.items() if symbol not in set(unknowns)}
+    zero = dict.fromkeys(unknowns, sp.Integer(0))
+    entries = [e for entry, row in zip(rhs, slopes) for e in (entry.xreplace(zero), *row)]
+    function = sp.lambdify([template.time, *template.state_vector, *values], entries, "numpy")
+    width = 1 + len(unknowns)
+
+    def parts(t, x):
+        shape = np.broadcast_shapes(np.shape(t), x.shape[:-1])
+        found = function(t, *np.moveaxis(x, -1, 0), *(float(v) for v in values.values()))
+        columns = np.stack([np.broadcast_to(column, shape) for column in found], -1)
+        columns = columns.reshape(*shape, len(rhs), width)  # (..., V, 1 + J)
+        return columns[..., 0], columns[..., 1:]
+
+    return parts

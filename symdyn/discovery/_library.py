@@ -123,12 +123,15 @@ class CustomLibrary(AbstractLibrary):
 
 @dataclass(frozen=True)
 class DerivativeLibrary(AbstractLibrary):
-    """The spatial derivatives ∂^k s of every field s along every coordinate, k = 1 ... `order` (PDE-FIND's).
+    """The spatial derivatives ∂^k s of every field s along every coordinate, k = 1 ... `order` (PDE-FIND's), or
+    with `of` a library, of each of its terms: `DerivativeLibrary(4, of=PolynomialLibrary(2))` holds ∂x(u^2) and
+    ∂x^4(u^2), the conservative form that the weak form integrates by parts without differentiating the data.
 
     Multiply by a polynomial library for products such as u·∂x(u): `PolynomialLibrary(2) * DerivativeLibrary(4)`.
     """
 
     order: int = 2
+    of: AbstractLibrary | None = None
 
     def __post_init__(self):
         if not (isinstance(self.order, int) and 1 <= self.order <= 6):
@@ -138,8 +141,9 @@ class DerivativeLibrary(AbstractLibrary):
         if not coordinates:
             raise ValueError("a DerivativeLibrary needs field data (states on a grid), and these states are not fields")
         power = lambda k: "" if k == 1 else f"^{k}"
+        inner = names if self.of is None else [_render(t) for t in _unique(self.of.factors(names, coordinates)) if t]
         orders = range(1, self.order + 1)
-        return [Counter({f"∂{c}{power(k)}({s})": 1}) for k in orders for c in coordinates for s in names]
+        return [Counter({f"∂{c}{power(k)}({s})": 1}) for k in orders for c in coordinates for s in inner]
 
 
 @dataclass(frozen=True)
@@ -166,19 +170,23 @@ class ProductLibrary(AbstractLibrary):
 
 
 def parse_library(spec: str) -> AbstractLibrary:
-    """A library from its short form: `poly3`, `fourier2`, `deriv4`, joined by `+` and `*` (`poly2 + poly2*deriv4`)."""
+    """A library from its short form: `poly3`, `fourier2`, `deriv4`, `deriv4(poly2)` (derivatives of each term),
+    joined by `+` and `*` (`poly2 + poly2*deriv4`, `poly2 + deriv4(poly2)`)."""
     kinds = {"poly": PolynomialLibrary, "fourier": FourierLibrary, "deriv": DerivativeLibrary}
     summands = []
     for summand in spec.split("+"):
         factors = []
         for factor in summand.split("*"):
-            match = re.fullmatch(r"\s*(poly|fourier|deriv)(\d+)\s*", factor)
-            if not match:
+            match = re.fullmatch(r"\s*(poly|fourier|deriv)(\d+)(?:\((poly|fourier)(\d+)\))?\s*", factor)
+            if not match or (match[3] and match[1] != "deriv"):
                 raise ValueError(
-                    f"--library {spec!r}: {factor.strip()!r} is not polyN, fourierN or derivN; "
+                    f"--library {spec!r}: {factor.strip()!r} is not polyN, fourierN, derivN or derivN(polyM); "
                     "join them with + and *, as in poly2*fourier1 or poly2 + poly2*deriv4"
                 )
-            factors.append(kinds[match[1]](int(match[2])))
+            if match[3]:
+                factors.append(DerivativeLibrary(int(match[2]), of=kinds[match[3]](int(match[4]))))
+            else:
+                factors.append(kinds[match[1]](int(match[2])))
         summands.append(factors[0] if len(factors) == 1 else ProductLibrary(tuple(factors)))
     return summands[0] if len(summands) == 1 else SumLibrary(tuple(summands))
 

@@ -108,15 +108,28 @@ class LeastSquares(Regression):
         self._segments = np.asarray(segments)
         self._evaluate = lambda a: (np.asarray(self._residual(a)), np.asarray(jacobian(a)))
         if affine:  # r(a) = A a − y
-            r0, self.design = self._evaluate(self._a0)
-            self.target = self.design @ self._a0 - r0
-            self._evaluate = lambda a: (self.design @ a - self.target, self.design)
-            self.groups = _groups(self.design)
-            self._rows = [np.any(self.design[:, columns] != 0, axis=1) for columns in self.groups]
-            self.scales = np.ones(self._a0.size)
-            for columns, rows in zip(self.groups, self._rows):
-                rms = np.sqrt(np.mean(self.design[rows][:, columns] ** 2, axis=0)) if rows.any() else 0.0
-                self.scales[columns] = np.where(rms > 0, rms, 1.0)
+            r0, design = self._evaluate(self._a0)
+            self._use_design(design, design @ self._a0 - r0)
+
+    @classmethod
+    def linear(cls, design: np.ndarray, target: np.ndarray, segments) -> LeastSquares:
+        """The fit of r(a) = design·a − target, given as arrays (nothing to compile)."""
+        self = cls.__new__(cls)
+        self._a0 = np.zeros(design.shape[1])
+        self.affine = True
+        self._segments = np.asarray(segments)
+        self._use_design(np.asarray(design, dtype=np.float64), np.asarray(target, dtype=np.float64))
+        return self
+
+    def _use_design(self, design: np.ndarray, target: np.ndarray) -> None:
+        self.design, self.target = design, target
+        self._evaluate = lambda a: (self.design @ a - self.target, self.design)
+        self.groups = _groups(self.design)
+        self._rows = [np.any(self.design[:, columns] != 0, axis=1) for columns in self.groups]
+        self.scales = np.ones(self._a0.size)
+        for columns, rows in zip(self.groups, self._rows):
+            rms = np.sqrt(np.mean(self.design[rows][:, columns] ** 2, axis=0)) if rows.any() else 0.0
+            self.scales[columns] = np.where(rms > 0, rms, 1.0)
 
     def fit(self, setting: float | AbstractOptimizer | Sequence[AbstractOptimizer]) -> Fit:
         """Fit with a raw threshold (STLSQ), an optimizer, or one optimizer per group."""
@@ -146,18 +159,23 @@ class LeastSquares(Regression):
             allowed = np.ones(columns.size, dtype=bool)
             dense = least_squares(design, target)
             path = optimizer.path(np.abs(dense))
+            # each fold's Gram matrix, A_kᵀA_k, A_kᵀy_k and |y_k|²: its training set's are the totals less these
+            folds = [self._segments[rows] == k for k in labels]
+            grams = np.stack([design[out].T @ design[out] for out in folds])
+            rights = np.stack([design[out].T @ target[out] for out in folds])
+            squares = np.array([target[out] @ target[out] for out in folds])
+            gram, right = grams.sum(axis=0), rights.sum(axis=0)
             points, supports = [], set()
+            error = lambda a, g, r, y2: max(float(a @ g @ a - 2 * a @ r + y2), 0.0)  # |A a − y|² from the Gram
             for option in path:
-                a = option.solve(design, target, allowed)
+                a = option.solve_normal(gram, right, allowed)
                 if (support := tuple(a != 0)) in supports:
                     continue  # a setting that keeps the same terms as one before it
                 supports.add(support)
-                training = float(np.sqrt(np.mean((design @ a - target) ** 2)))
+                training = float(np.sqrt(error(a, gram, right, squares.sum()) / rows.sum()))
                 held_out = 0.0
-                for k in labels:
-                    out = self._segments[rows] == k
-                    a_k = option.solve(design[~out], target[~out], allowed)
-                    held_out += float(np.sum((design[out] @ a_k - target[out]) ** 2))
+                for g, r, y2 in zip(grams, rights, squares):
+                    held_out += error(option.solve_normal(gram - g, right - r, allowed), g, r, y2)
                 points.append((option, int(np.count_nonzero(a)), training, float(np.sqrt(held_out / rows.sum()))))
             best = min(p[3] for p in points)
             bound = best + max(SELECTION_TOLERANCE * best, SELECTION_FLOOR)
@@ -167,7 +185,7 @@ class LeastSquares(Regression):
             if index + 1 < len(points):  # the middle of the settings that keep these terms: robust to resampling
                 middle = option.between(points[index + 1][0])
                 if np.array_equal(
-                    middle.solve(design, target, allowed) != 0, option.solve(design, target, allowed) != 0
+                    middle.solve_normal(gram, right, allowed) != 0, option.solve_normal(gram, right, allowed) != 0
                 ):
                     option = middle
             points[index] = (option, *pick[1:])

@@ -49,12 +49,17 @@ class Sparse(AbstractDiscoveryMethod):
         slopes = slopes.reshape(states.shape)
         margin = (data.t.size - count) // 2
         times = jnp.asarray(data.t[margin : margin + count]).reshape(1, count, *(1,) * (len(shape) - 1))
-        scale = jnp.asarray(spread(slopes, len(shape)))
+        scale = spread(slopes, len(shape))
+        segment = np.arange(count) * SEGMENTS // count
+        segments = np.broadcast_to(segment.reshape(1, count, *(1,) * len(shape)), states.shape).ravel()
+        if candidates.affine_parts:  # f = f₀ + S·a: the design directly
+            f0, terms = candidates.affine_parts(np.asarray(times), states)
+            rows = f0.size
+            design = (terms / scale[..., None]).reshape(rows, -1)
+            return LeastSquares.linear(design, ((slopes - f0) / scale).reshape(rows), segments), None
         x, dx = jnp.asarray(states), jnp.asarray(slopes)
 
         def residual(a):
             return ((dx - candidates.rhs(times, x, a)) / scale).ravel()
 
-        segment = np.arange(count) * SEGMENTS // count
-        segments = np.broadcast_to(segment.reshape(1, count, *(1,) * len(shape)), states.shape).ravel()
         return LeastSquares(residual, candidates.guesses, affine=candidates.affine, segments=segments), None

@@ -1,0 +1,96 @@
+"""Terms written as spatial derivatives of functions of the fields, ∂x^k(g(u)), for the weak form in space.
+
+The language expands ∂x(u^2) into 2·u·∂x(u), so a term arrives as a polynomial in the fields and
+their derivatives along one coordinate (a differential polynomial). It is a total derivative
+D_x(G) exactly when it is linear in its highest derivative u_n with a coefficient c that
+makes s − D_x(∫ c du_{n−1}) of lower order, and the remainder is again a total derivative:
+`conservative_form` peels off as many total derivatives as it can and checks each by expanding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+
+def conservative_form(
+    term: sp.Expr, fields: Sequence[sp.Function], coordinate: sp.Symbol
+) -> list[tuple[int, sp.Expr]]:
+    """Pieces (k, g) with term = Σ ∂^k g / ∂coordinate^k, each k as large as possible: g holds no derivatives
+    where a piece is a k-th derivative of a function of the fields (u·∂x(u) → [(1, u²/2)]), else the
+    derivatives it keeps (u·∂x^2(u) → [(0, u·∂x^2(u))])."""
+    jet, back = _to_jet(term, fields, coordinate)
+    k = 0
+    while _order(jet) > 0 and (antiderivative := _total_antiderivative(jet)) is not None:
+        jet, k = antiderivative, k + 1
+    summands = sp.Add.make_args(jet)
+    if _order(jet) == 0 or len(summands) == 1:
+        return [(k, back(jet))]
+    return [(k + j, g) for summand in summands for j, g in conservative_form(back(summand), fields, coordinate)]
+
+
+def _to_jet(term, fields, coordinate):
+    """The term over symbols u_0 = u, u_1 = ∂x(u), ...; and the map back."""
+    names = {f: f.func.__name__ for f in fields}
+    forward, backward = {}, {}
+    for derivative in term.atoms(sp.Derivative):
+        function = derivative.expr
+        if function in names and set(derivative.variables) == {coordinate}:
+            n = len(derivative.variables)
+            symbol = sp.Symbol(f"{names[function]}__{n}")
+            forward[derivative], backward[symbol] = symbol, derivative
+    for function, name in names.items():
+        symbol = sp.Symbol(f"{name}__0")
+        forward[function], backward[symbol] = symbol, function
+    jet = sp.expand(term.xreplace(forward))
+    for symbol, expression in list(backward.items()):  # every order up to the highest, for D_x
+        name, n = symbol.name.rsplit("__", 1)
+        for lower in range(int(n)):
+            low = sp.Symbol(f"{name}__{lower}")
+            if low not in backward:
+                function = next(f for f, m in names.items() if m == name)
+                backward[low] = sp.Derivative(function, (coordinate, lower))
+    return jet, lambda expression: sp.expand(expression).xreplace(backward)
+
+
+def _parts(symbol: sp.Symbol) -> tuple[str, int] | None:
+    name, _, n = symbol.name.rpartition("__")
+    return (name, int(n)) if name and n.isdigit() else None
+
+
+def _order(jet: sp.Expr) -> int:
+    return max((_parts(s)[1] for s in jet.free_symbols if _parts(s)), default=0)
+
+
+def _total_derivative(jet: sp.Expr) -> sp.Expr:
+    """D_x: Σ u_{n+1}·∂/∂u_n over every jet symbol."""
+    terms = []
+    for symbol in jet.free_symbols:
+        if parts := _parts(symbol):
+            name, n = parts
+            terms.append(sp.diff(jet, symbol) * sp.Symbol(f"{name}__{n + 1}"))
+    return sp.expand(sp.Add(*terms))
+
+
+def _total_antiderivative(jet: sp.Expr) -> sp.Expr | None:
+    """G with D_x(G) = jet, or None when there is none."""
+    result = sp.Integer(0)
+    while jet != 0:
+        n = _order(jet)
+        if n == 0:
+            return None  # a nonzero function of the fields alone is no total derivative
+        tops = sorted((s for s in jet.free_symbols if _parts(s) and _parts(s)[1] == n), key=str)
+        step = sp.Integer(0)
+        for top in tops:  # one field at a time: D_x(u·v) = u_1·v + u·v_1 is found from u_1 alone
+            coefficient = sp.diff(jet, top)
+            if coefficient == 0:
+                continue
+            if coefficient.has(top):
+                return None  # not linear in its highest derivative
+            piece = sp.integrate(coefficient, sp.Symbol(f"{_parts(top)[0]}__{n - 1}"))
+            step, jet = step + piece, sp.expand(jet - _total_derivative(piece))
+        if _order(jet) >= n:
+            return None
+        result += step
+    return sp.expand(result)
