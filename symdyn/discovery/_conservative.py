@@ -14,9 +14,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 
-def conservative_form(
-    term: sp.Expr, fields: Sequence[sp.Function], coordinate: sp.Symbol
-) -> list[tuple[int, sp.Expr]]:
+def conservative_form(term: sp.Expr, fields: Sequence[sp.Function], coordinate: sp.Symbol) -> list[tuple[int, sp.Expr]]:
     """Pieces (k, g) with term = Σ ∂^k g / ∂coordinate^k, each k as large as possible: g holds no derivatives
     where a piece is a k-th derivative of a function of the fields (u·∂x(u) → [(1, u²/2)]), else the
     derivatives it keeps (u·∂x^2(u) → [(0, u·∂x^2(u))])."""
@@ -31,27 +29,23 @@ def conservative_form(
 
 
 def _to_jet(term, fields, coordinate):
-    """The term over symbols u_0 = u, u_1 = ∂x(u), ...; and the map back."""
-    names = {f: f.func.__name__ for f in fields}
-    forward, backward = {}, {}
+    """The term over symbols u__0 = u, u__1 = ∂x(u), ...; and the map back."""
+    by_name = {f.func.__name__: f for f in fields}
+    forward = {f: sp.Symbol(f"{name}__0") for name, f in by_name.items()}
     for derivative in term.atoms(sp.Derivative):
-        function = derivative.expr
-        if function in names and set(derivative.variables) == {coordinate}:
-            n = len(derivative.variables)
-            symbol = sp.Symbol(f"{names[function]}__{n}")
-            forward[derivative], backward[symbol] = symbol, derivative
-    for function, name in names.items():
-        symbol = sp.Symbol(f"{name}__0")
-        forward[function], backward[symbol] = symbol, function
-    jet = sp.expand(term.xreplace(forward))
-    for symbol, expression in list(backward.items()):  # every order up to the highest, for D_x
-        name, n = symbol.name.rsplit("__", 1)
-        for lower in range(int(n)):
-            low = sp.Symbol(f"{name}__{lower}")
-            if low not in backward:
-                function = next(f for f, m in names.items() if m == name)
-                backward[low] = sp.Derivative(function, (coordinate, lower))
-    return jet, lambda expression: sp.expand(expression).xreplace(backward)
+        if derivative.expr in forward and set(derivative.variables) == {coordinate}:
+            forward[derivative] = sp.Symbol(f"{derivative.expr.func.__name__}__{len(derivative.variables)}")
+
+    def back(expression: sp.Expr) -> sp.Expr:
+        expression = sp.expand(expression)
+        found = {}
+        for symbol in expression.free_symbols:
+            if (parts := _parts(symbol)) and parts[0] in by_name:
+                field, n = by_name[parts[0]], parts[1]
+                found[symbol] = sp.Derivative(field, (coordinate, n)) if n else field
+        return expression.xreplace(found)
+
+    return sp.expand(term.xreplace(forward)), back
 
 
 def _parts(symbol: sp.Symbol) -> tuple[str, int] | None:
