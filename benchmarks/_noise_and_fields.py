@@ -167,7 +167,7 @@ def part_e(pysindy: bool) -> None:
             print(f"\n{name.upper()}, noise {level:.0%}\n{HEADER}")
             for label, method in (("symdyn sparse", "sparse"), ("symdyn weak form", WeakForm(width=21))):
                 print(row(label, *timed(symdyn_terms, library, data, method), truth))
-            label = "symdyn weak form, poly2 + deriv4(poly2)"
+            label = "symdyn weak, poly2 + deriv4(poly2)"
             found = timed(symdyn_terms, conservative, data, WeakForm(width=21))
             print(row(label, *found, conservative_truth))
             if pysindy:

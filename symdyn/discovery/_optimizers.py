@@ -29,40 +29,22 @@ def least_squares(design: np.ndarray, target: np.ndarray, alpha: float = 0.0) ->
     return np.linalg.lstsq(design, target, rcond=None)[0]
 
 
-def normal_solve(gram: np.ndarray, right: np.ndarray, alpha: float = 0.0) -> np.ndarray:
-    """argmin |A a − y|² + α|a|² from G = AᵀA and r = Aᵀy, with G scaled to unit diagonal first (Jacobi), so the
-    columns' scales do not enter its conditioning."""
-    scale = np.sqrt(np.diag(gram))
-    scale = np.where(scale > 0, scale, 1.0)
-    scaled = gram / np.outer(scale, scale) + alpha * np.diag(1 / scale**2)
-    return np.linalg.lstsq(scaled, right / scale, rcond=None)[0] / scale
-
-
-def _refit(gram: np.ndarray, right: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _refit(design: np.ndarray, target: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Plain least squares on the kept columns, zeros elsewhere (unbiased after a penalized selection)."""
-    a = np.zeros(gram.shape[1])
+    a = np.zeros(design.shape[1])
     if keep.any():
-        a[keep] = normal_solve(gram[np.ix_(keep, keep)], right[keep])
+        a[keep] = least_squares(design[:, keep], target)
     return a
 
 
 class AbstractOptimizer(abc.ABC):
-    """Fits y ≈ A·a with few nonzero a; `normalize` decides whether A's columns are scaled first.
-
-    Each works on the normal equations (`solve_normal`): model selection fits every held-out
-    fold from the Gram matrix of all the data less that of the fold, never touching the rows again.
-    """
+    """Fits y ≈ A·a with few nonzero a; `normalize` decides whether A's columns are scaled first."""
 
     normalize: bool
 
     @abc.abstractmethod
-    def solve_normal(self, gram: np.ndarray, right: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """(P,) coefficients from G = AᵀA (P, P) and r = Aᵀy (P,), zero outside `allowed` and where the optimizer
-        removes."""
-
     def solve(self, design: np.ndarray, target: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """(P,) coefficients for the (rows, P) `design`, zero outside `allowed` and where the optimizer removes."""
-        return self.solve_normal(design.T @ design, design.T @ target, allowed)
 
     @abc.abstractmethod
     def path(self, magnitudes: np.ndarray) -> list[AbstractOptimizer]:
@@ -106,29 +88,17 @@ class STLSQ(AbstractOptimizer):
         if not (self.threshold >= 0 and self.alpha >= 0):
             raise ValueError(f"STLSQ threshold and alpha must be non-negative, not {self.threshold}, {self.alpha}")
 
-    def solve(self, design, target, allowed):  # by SVD of the rows: the final fits, to the last digit
-        active, a = self._support(lambda kept: least_squares(design[:, kept], target, self.alpha), allowed)
-        if self.alpha > 0 and active.any():
-            a[active] = least_squares(design[:, active], target)
-        return a
-
-    def solve_normal(self, gram, right, allowed):
-        fit = lambda kept: normal_solve(gram[np.ix_(kept, kept)], right[kept], self.alpha)
-        active, a = self._support(fit, allowed)
-        return _refit(gram, right, active) if self.alpha > 0 else a
-
-    def _support(self, fit, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The terms that survive thresholding, and their (penalized) coefficients."""
+    def solve(self, design, target, allowed):
         active = allowed.copy()
         for _ in range(_MAX_ROUNDS):
-            a = np.zeros(active.size)
+            a = np.zeros(design.shape[1])
             if active.any():
-                a[active] = fit(active)
+                a[active] = least_squares(design[:, active], target, self.alpha)
             small = active & (np.abs(a) < self.threshold)
             if not small.any():
                 break
             active &= ~small
-        return active, np.where(active, a, 0.0)
+        return _refit(design, target, active) if self.alpha > 0 else np.where(active, a, 0.0)
 
     def path(self, magnitudes):
         return [dataclasses.replace(self, threshold=float(t)) for t in _thresholds(magnitudes)]
@@ -156,20 +126,21 @@ class SR3(AbstractOptimizer):
         if not (self.threshold >= 0 and self.nu > 0):
             raise ValueError(f"SR3 needs threshold >= 0 and nu > 0, not {self.threshold}, {self.nu}")
 
-    def solve_normal(self, gram, right, allowed):
-        kept_gram, kept_right = gram[np.ix_(allowed, allowed)], right[allowed]
-        relaxed = kept_gram + np.eye(kept_gram.shape[0]) / self.nu
-        w = normal_solve(kept_gram, kept_right)
+    def solve(self, design, target, allowed):
+        a_design = design[:, allowed]
+        gram = a_design.T @ a_design + np.eye(a_design.shape[1]) / self.nu
+        right = a_design.T @ target
+        w = least_squares(a_design, target)
         for _ in range(self.iterations):
-            a = np.linalg.solve(relaxed, kept_right + w / self.nu)
+            a = np.linalg.solve(gram, right + w / self.nu)
             w_next = np.where(np.abs(a) >= self.threshold, a, 0.0)
             settled = np.max(np.abs(w_next - w), initial=0.0) <= 1e-12 * max(1.0, np.max(np.abs(w), initial=0.0))
             w = w_next
             if settled:
                 break
-        keep = np.zeros(gram.shape[1], dtype=bool)
+        keep = np.zeros(design.shape[1], dtype=bool)
         keep[np.flatnonzero(allowed)[w != 0]] = True
-        return _refit(gram, right, keep)
+        return _refit(design, target, keep)
 
     def path(self, magnitudes):
         return [dataclasses.replace(self, threshold=float(t)) for t in _thresholds(magnitudes)]
@@ -195,7 +166,7 @@ class BestSubset(AbstractOptimizer):
         if not (isinstance(self.terms, int) and self.terms >= 1):
             raise ValueError(f"BestSubset terms must be a positive int, not {self.terms!r}")
 
-    def solve_normal(self, gram, right, allowed):
+    def solve(self, design, target, allowed):
         indices = np.flatnonzero(allowed)
         k = min(self.terms, indices.size)
         if math.comb(indices.size, k) > _MAX_SUBSETS:
@@ -203,6 +174,7 @@ class BestSubset(AbstractOptimizer):
                 f"BestSubset({self.terms}) would try {math.comb(indices.size, k)} supports of {indices.size} terms; "
                 "use STLSQ or SR3 for a library this large"
             )
+        gram, right = design.T @ design, design.T @ target
         best, best_value = None, -np.inf
         for support in itertools.combinations(indices, k):
             support = list(support)
@@ -213,9 +185,9 @@ class BestSubset(AbstractOptimizer):
             explained = float(right[support] @ coefficients)  # |y|² − |residual|²
             if explained > best_value:
                 best, best_value = support, explained
-        keep = np.zeros(gram.shape[1], dtype=bool)
+        keep = np.zeros(design.shape[1], dtype=bool)
         keep[best if best is not None else []] = True
-        return _refit(gram, right, keep)
+        return _refit(design, target, keep)
 
     def path(self, magnitudes):
         return [dataclasses.replace(self, terms=k) for k in range(max(magnitudes.size, 1), 0, -1)]
