@@ -362,3 +362,19 @@ def test_the_weak_form_in_space_finds_ks_in_noise_where_pointwise_derivatives_do
     with pytest.warns(DiscoveryWarning, match="every term of D"):
         pointwise = symdyn.discover(parse_library("poly2 + poly2*deriv4"), data, method="sparse", progress=False)
     assert not set(kept(pointwise)) & {"D(u): u*∂x(u)", "D(u): ∂x^2(u)", "D(u): ∂x^4(u)"}
+
+
+def test_the_weak_form_in_space_fits_a_pde_template_with_known_terms():
+    """The known terms of a template (here −∂x^4(u)) move to the left-hand side; the unknowns come out right."""
+    template = symdyn.parse(
+        model_text(
+            "@domain x ∈ Periodic(0, 22; points = 48)",
+            "@unknowns a b",
+            "@variables u(t, x)",
+            "D(u) ~ a*u*∂x(u) + b*∂x^2(u) - ∂x^4(u)",
+            name="KSTemplate",
+        )
+    )
+    data = generate(symdyn.parse(KS), duration=20.0, dt=0.05, key=jax.random.PRNGKey(0), warmup=200)
+    found = symdyn.discover(template, data, method=WeakForm(width=21, space_width=21), progress=False)
+    assert found.values == pytest.approx([-1.0, -1.0], rel=1e-3)

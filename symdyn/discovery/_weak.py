@@ -116,12 +116,15 @@ class WeakForm(AbstractDiscoveryMethod):
         template = candidates.template
         fields = [state.applied for state in template.states]
         coordinate = template.coordinates[0]
-        pieces = {}  # (equation, unknown) → [(k, g)], or None where the term is evaluated pointwise
         unknowns = [u.symbol for u in template.unknowns]
+        zero = dict.fromkeys(unknowns, sp.Integer(0))
+        pieces = {}  # (equation, unknown or None for the known terms) → [(k, g)], or None: evaluated pointwise
         for e, equation in enumerate(candidates.equations):
-            for j in equation.unknowns:
-                found = conservative_form(sp.diff(equation.rhs, unknowns[j]), fields, coordinate)
-                pieces[e, j] = found if all(not g.has(sp.Derivative) for _, g in found) else None
+            slopes = {j: sp.diff(equation.rhs, unknowns[j]) for j in equation.unknowns}
+            for j, term in {None: equation.rhs.xreplace(zero), **slopes}.items():
+                if term != 0:
+                    found = conservative_form(term, fields, coordinate)
+                    pieces[e, j] = found if all(not g.has(sp.Derivative) for _, g in found) else None
         orders = 1 + max((k for found in pieces.values() if found for k, _ in found), default=0)
         phi, dphi = self.test_functions(data.t.size, data.dt)
         axis = data.grid[0]
@@ -131,13 +134,16 @@ class WeakForm(AbstractDiscoveryMethod):
         target = -np.stack([integrate(dphi, psi[0], states[:, :, f]) for f in range(len(fields))], axis=2)
         design = np.zeros((*target.shape, len(unknowns)))
         values = _lambdified(fields, template.time, template.defaults, data.t, states)
-        pointwise = [j for (e, j), found in pieces.items() if found is None]
-        columns = _pointwise_columns(candidates, data, pointwise)
+        pointwise = _pointwise_terms(candidates, data, [j for (_, j), found in pieces.items() if found is None])
         for (e, j), found in pieces.items():
             if found is None:
-                design[:, :, e, :, j] = integrate(phi, psi[0], columns[pointwise.index(j)][:, :, e])
+                integral = integrate(phi, psi[0], pointwise[j][:, :, e])
             else:
-                design[:, :, e, :, j] = sum((-1) ** k * integrate(phi, psi[k], values(g)) for k, g in found)
+                integral = sum((-1) ** k * integrate(phi, psi[k], values(g)) for k, g in found)
+            if j is None:  # the template's known terms move to the left-hand side
+                target[:, :, e] -= integral
+            else:
+                design[:, :, e, :, j] = integral
         scale = spread(target, 2)  # per field
         segment = np.arange(phi.shape[0]) * SEGMENTS // phi.shape[0]
         segments = np.broadcast_to(segment[None, :, None, None], target.shape).ravel()
@@ -176,17 +182,13 @@ def _lambdified(fields, time, defaults, t, states):
     return values
 
 
-def _pointwise_columns(candidates: Candidates, data: Trajectories, unknowns: list[int]) -> list[np.ndarray]:
-    """The terms that multiply `unknowns`, evaluated at every sample with the spatial derivatives of the data."""
+def _pointwise_terms(candidates: Candidates, data: Trajectories, unknowns: list[int | None]) -> dict:
+    """For each of `unknowns`, the term it multiplies (None: the known terms), evaluated at every sample with the
+    spatial derivatives of the data."""
     if not unknowns:
-        return []
+        return {}
     x = jnp.asarray(data.states)
     times = jnp.asarray(data.t).reshape(1, -1, 1, 1)
-    base = np.zeros(candidates.guesses.size)
-    at_zero = np.asarray(candidates.rhs(times, x, jnp.asarray(base)))
-    found = []
-    for j in unknowns:
-        unit = base.copy()
-        unit[j] = 1.0
-        found.append(np.asarray(candidates.rhs(times, x, jnp.asarray(unit))) - at_zero)
-    return found
+    rhs = lambda a: np.asarray(candidates.rhs(times, x, jnp.asarray(a)))
+    at_zero = rhs(np.zeros(candidates.guesses.size))
+    return {j: at_zero if j is None else rhs(np.eye(candidates.guesses.size)[j]) - at_zero for j in unknowns}
