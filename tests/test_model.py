@@ -44,6 +44,7 @@ HAND_WRITTEN = {
         p["δ"] * x[0] * x[1] - p["γ"] * x[1],
     ],
     "driven_pendulum": lambda x, p: [x[1], -4 * np.sin(x[0]) - p["γ"] * x[1] + p["F"] * np.cos(p["Ω"] * p["t"])],
+    "forced_oscillator": lambda x, p: [x[1], -p["k"] * x[0] - p["c"] * x[1] + p["F"]],  # F: the input's value
     "pendulum": lambda x, p: [x[1], -9.81 / p["L"] * np.sin(x[0])],
     "population_growth": lambda x, p: [p["c₀"] * x[0]],
     "rc_circuit": lambda x, p: [(p["c₀"] - x[0] / p["c₁"]) / p["c₂"]],
@@ -73,7 +74,7 @@ def test_rhs_jacobian_and_jvp_against_hand_written_equations(path):
         pytest.fail(f"write the equations of {path.name} by hand in HAND_WRITTEN")
     model, hand = symdyn.load(path), HAND_WRITTEN[path.stem]
     rng = np.random.default_rng(0)
-    coefficients = [*model.parameters, *model.unknowns]
+    coefficients = [*model.parameters, *model.unknowns, *model.inputs]  # an input's value at t: a number too
     p = {c.name: rng.uniform(0.5, 2.0) for c in coefficients}
     constants = {c.symbol: model.defaults[c.symbol] for c in model.constants}
     n = len(model.state_vector)

@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
                 count = len(model.unknowns)
                 names = ", ".join(u.name for u in model.unknowns)
                 unknowns = f", {count} unknown{'s' * (count > 1)} to fit ({names})"
+            if model.inputs:
+                count = len(model.inputs)
+                unknowns += f", {count} input{'s' * (count > 1)} ({', '.join(i.name for i in model.inputs)})"
             print(
                 f"{path}: ok: {kind} model {model.name}, {len(model.state_vector)} first-order states, "
                 f"{len(model.parameters)} parameters{unknowns}"

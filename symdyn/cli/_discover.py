@@ -27,6 +27,7 @@ from ..discovery import (
     parse_library,
 )
 from ..integrators import integrate
+from ..lower import InputSignal
 
 
 def add_parser(commands) -> None:
@@ -53,6 +54,13 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--terms-file", metavar="FILE", help="candidate terms, one per line or comma-separated")
     parser.add_argument("--states", nargs="+", metavar="NAME", help="with a library: the data's states to use")
+    parser.add_argument(
+        "--inputs",
+        nargs="+",
+        metavar="NAME",
+        help="with a library: the data's columns that hold control or forcing inputs (default: those "
+        "`symdyn simulate` wrote); the terms range over states and inputs",
+    )
     parser.add_argument(
         "--method",
         choices=("smnn", "sparse", "weak"),
@@ -145,11 +153,11 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     jax.config.update("jax_enable_x64", True)
     no_terms = all(spec is None for spec in (args.library, args.terms, args.terms_file))
     if args.template is not None:
-        if not no_terms or args.states:
+        if not no_terms or args.states or args.inputs:
             raise ValueError("give either a TEMPLATE model file or candidate terms (--library, --terms, --terms-file)")
         template, data = args.template, args.data
     else:
-        data = Trajectories.load(args.data, args.states)
+        data = Trajectories.load(args.data, args.states, inputs=args.inputs)
         if no_terms and not data.grid:
             raise ValueError("give either a TEMPLATE model file or candidate terms (--library, --terms, --terms-file)")
         template = _library(args, fields=bool(data.grid), weak=args.method == "weak")
@@ -183,7 +191,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     if args.plot:
         if found.model.is_pde:
             raise ValueError("--plot draws ODE trajectories; run the discovered PDE with `symdyn simulate --plot`")
-        _plot(found, Trajectories.load(data, [s.name for s in found.model.state_vector]), args.plot)
+        states, inputs = [s.name for s in found.model.state_vector], [i.name for i in found.model.inputs]
+        _plot(found, Trajectories.load(data, states, inputs=inputs), args.plot)
         print(f"plot -> {args.plot}")
     if args.pareto:
         if not found.pareto:
@@ -260,6 +269,8 @@ def _plot(found, data, path: str) -> None:
     from ..plot import plot_discovery
 
     lowered = found.model.lower(dtype=np.float64)
+    if data.inputs:  # driven by the first trajectory's inputs
+        lowered = lowered.with_inputs(InputSignal(data.t, np.stack([v[0] for v in data.inputs.values()], -1)))
     substeps = 10
     simulated = np.asarray(
         integrate(

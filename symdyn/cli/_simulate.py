@@ -10,7 +10,7 @@ import time
 import jax
 import numpy as np
 
-from ..data import PRESETS, FourierSeries, ModelInitial, SumOfSines, Trajectories, generate, preset
+from ..data import PRESETS, FourierSeries, ModelInitial, SumOfSines, Trajectories, generate, load_signal, preset
 from ..integrators import available, default_method
 from ..model import load
 from ._assignments import assignments, draws
@@ -39,6 +39,11 @@ def add_parser(commands) -> None:
         default=0.0,
         metavar="LEVEL",
         help="add Gaussian measurement noise of LEVEL times each state's spread (0.01: 1 %%), drawn from --seed",
+    )
+    parser.add_argument(
+        "--inputs",
+        metavar="FILE",
+        help="the model's @inputs signals: a .csv or .npz with a column t and one per input (linear between samples)",
     )
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
     parser.add_argument(
@@ -107,6 +112,7 @@ def _only_preset_flags(args: argparse.Namespace) -> None:
         "--warmup": args.warmup != 0,
         "--param": bool(args.param),
         "--initial": bool(args.initial),
+        "--inputs": args.inputs is not None,
         "--trajectories": args.trajectories != 1,
         "--draw": bool(args.draw),
         "--initial-field": args.initial_field != "model",
@@ -141,7 +147,7 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
             f"take --t-end {below:g} or {above:g}"
         )
     model = load(args.file)
-    low = model.lower(np.float64, derivatives=args.derivatives, dealias=args.dealias)
+    low = _driven(model.lower(np.float64, derivatives=args.derivatives, dealias=args.dealias), model, args.inputs)
     names = low.parameter_names
     parameters: dict = {names[i]: v for i, v in assignments(args.param, "--param", names).items()}
     parameters |= draws(args.draw, names)
@@ -170,6 +176,21 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
     )
     steps = f"{args.substeps} steps of {args.dt / args.substeps:g} per saved step" if args.substeps > 1 else ""
     return dataclasses.replace(data, model=str(model)), ", ".join(filter(None, [method, f"dt = {args.dt:g}", steps]))
+
+
+def _driven(low, model, inputs: str | None):
+    """The lowered model driven by the --inputs file, or by its default signals."""
+    if inputs is not None:
+        if not model.inputs:
+            raise ValueError(f"--inputs {inputs}: {model.name} declares no @inputs")
+        return low.with_inputs(load_signal(inputs, low.input_names))
+    missing = [i.name for i in model.inputs if i.signal is None]
+    if missing:
+        raise ValueError(
+            f"{model.name} has inputs without a default signal ({', '.join(missing)}): give them with "
+            f"--inputs FILE (a .csv with columns t,{','.join(i.name for i in model.inputs)})"
+        )
+    return low
 
 
 def _plot(data: Trajectories, path: str) -> None:

@@ -4,6 +4,7 @@ from ._generate import generate
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
 from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
+from ._signals import load_signal
 from ._trajectories import Chunks, Trajectories, Windows
 from ._uniform import Uniform, draw_parameters
 
@@ -21,5 +22,6 @@ __all__ = [
     "Windows",
     "draw_parameters",
     "generate",
+    "load_signal",
     "preset",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._progress import ProgressBar
 from ..integrators import AbstractIntegrator, default_method, get, integrate
-from ..lower import AbstractLoweredModel
+from ..lower import AbstractLoweredModel, LoweredModel
 from ..model import Model
 from ._initial import AbstractInitialCondition, ModelInitial
 from ._trajectories import Trajectories
@@ -148,7 +148,16 @@ def generate(
         coordinate_names=low.coordinate_names,
         observed=_observed(low, t, states, p),
         model=text,
+        inputs=_inputs(low, t, p),
     )
+
+
+def _inputs(low: AbstractLoweredModel, t: np.ndarray, p: jax.Array) -> dict[str, np.ndarray]:
+    """The input signals the trajectories were driven by, (M, T) each."""
+    if not (isinstance(low, LoweredModel) and low.input_names):
+        return {}
+    values = np.asarray(low.inputs(jnp.asarray(t, p.dtype)[None, :], p[:, None, :]))  # (M, T, m)
+    return {name: values[:, :, i] for i, name in enumerate(low.input_names)}
 
 
 @eqx.filter_jit

@@ -6,8 +6,8 @@ atomically) or `.csv` (read only).
 
 The `.npz` layout: `t` (T,); one array per state or field, named by it, (M, T, *grid), or
 (T, *grid) for a single trajectory; one array per @observed and @conserved quantity in the
-same way; `state_names`, `observed_names`, `parameter_names`, `parameters` (M, P) or (P,);
-for fields `coordinate_names` and one `grid_<name>` per coordinate; `model`, the text of the
+same way; one array per @inputs signal, (M, T) or (T,); `state_names`, `observed_names`,
+`input_names`, `parameter_names`, `parameters` (M, P) or (P,); for fields `coordinate_names` and one `grid_<name>` per coordinate; `model`, the text of the
 model that made the data. A `.npz` or `.csv` of other origin needs only `t` and one array
 (or column) per state.
 """
@@ -30,7 +30,16 @@ from ..model import match_name, spellings
 from ._npz import save_npz_atomically
 
 _UNIFORM_TOLERANCE = 1e-5  # relative; text files round their times
-_METADATA = ("t", "state_names", "observed_names", "parameter_names", "parameters", "coordinate_names", "model")
+_METADATA = (
+    "t",
+    "state_names",
+    "observed_names",
+    "input_names",
+    "parameter_names",
+    "parameters",
+    "coordinate_names",
+    "model",
+)
 
 
 class Chunks(NamedTuple):
@@ -64,6 +73,7 @@ class Trajectories:
         observed: each @observed or @conserved quantity by name, (M, T, ...).
         model: the text of the model that made the data ("" for data from elsewhere).
         origin: where the data came from (a file name), for messages.
+        inputs: each input signal the trajectories were driven by (a model's @inputs), by name, (M, T).
 
     Example:
         >>> data = Trajectories.load("lorenz.npz")
@@ -81,6 +91,7 @@ class Trajectories:
     observed: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     model: str = ""
     origin: str = "data"
+    inputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         shape = np.shape(self.states)
@@ -97,6 +108,9 @@ class Trajectories:
         if len(self.coordinate_names) != len(self.grid):
             raise ValueError(f"{self.origin}: {len(self.grid)} grid axes but coordinates {self.coordinate_names}")
         _check_times(np.asarray(self.t), self.origin)
+        for name, values in self.inputs.items():
+            if np.shape(values) != shape[:2]:
+                raise ValueError(f"{self.origin}: input {name!r} has shape {np.shape(values)}; expected {shape[:2]}")
 
     # --- what the data is
     def __len__(self) -> int:
@@ -125,6 +139,14 @@ class Trajectories:
                 raise ValueError(_missing(name, self.names, self.origin))
             columns.append(self.names.index(found))
         return dataclasses.replace(self, states=self.states[:, :, columns], names=tuple(names))
+
+    def select_inputs(self, names: Sequence[str]) -> Trajectories:
+        """The same data with the inputs `names` (in this order), with a clear error for a missing one."""
+        found = [_find(name, list(self.inputs)) for name in names]
+        missing = [name for name, key in zip(names, found) if key is None]
+        if missing:
+            raise ValueError(_missing(missing[0], tuple(self.inputs), self.origin, "input"))
+        return dataclasses.replace(self, inputs={name: self.inputs[key] for name, key in zip(names, found)})
 
     def with_noise(self, level: float, seed: int = 0) -> Trajectories:
         """The same data with Gaussian measurement noise of `level` times each state's (each field's) standard
@@ -206,6 +228,7 @@ class Trajectories:
             raise ValueError(f"{path}: trajectories are written as .npz; name the file so")
         single = len(self) == 1
         arrays = {name: self.states[:, :, i] for i, name in enumerate(self.names)} | dict(self.observed)
+        arrays |= dict(self.inputs)
         grid = {f"grid_{name}": axis for name, axis in zip(self.coordinate_names, self.grid)}
         clash = sorted(set(arrays) & (set(_METADATA) | set(grid)))
         if clash:
@@ -215,6 +238,7 @@ class Trajectories:
             t=self.t,
             state_names=np.array(self.names, dtype=str),
             observed_names=np.array(tuple(self.observed), dtype=str),
+            input_names=np.array(tuple(self.inputs), dtype=str),
             parameter_names=np.array(self.parameter_names, dtype=str),
             parameters=self.parameters[0] if single else self.parameters,
             coordinate_names=np.array(self.coordinate_names, dtype=str),
@@ -224,7 +248,7 @@ class Trajectories:
         )
 
     @classmethod
-    def load(cls, source: Any, names: Sequence[str] | None = None) -> Trajectories:
+    def load(cls, source: Any, names: Sequence[str] | None = None, inputs: Sequence[str] | None = None) -> Trajectories:
         """Read and check trajectories.
 
         Args:
@@ -232,14 +256,17 @@ class Trajectories:
                 array per state, (T,) or (M, T)), a `.csv` file with a header row naming `t` and the
                 states, a mapping of such arrays, or `Trajectories`.
             names: the states to take, in this order (a model's states); by default the file's
-                own (`state_names`), else every numeric array but `t`.
+                own (`state_names`), else every numeric array but `t` and the inputs.
+            inputs: the arrays (columns) that hold input signals, in this order (a model's @inputs); by
+                default the file's own (`input_names`).
 
         Raises:
             ValueError: a missing or misnamed state (with the closest name), no `t`, times that
                 are not increasing or not uniform, NaN or infinite values, mismatched shapes.
         """
         if isinstance(source, Trajectories):
-            return source if names is None else source.select(names)
+            chosen = source if names is None else source.select(names)
+            return chosen if inputs is None else chosen.select_inputs(inputs)
         origin = "data"
         if isinstance(source, (str, os.PathLike)):
             origin = os.fspath(source)
@@ -248,21 +275,25 @@ class Trajectories:
             raise TypeError(
                 f"trajectories come from a file name, a mapping of arrays or Trajectories, not {type(source).__name__}"
             )
-        return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, origin)
+        return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, inputs, origin)
 
 
 def _strings(arrays: Mapping[str, np.ndarray], key: str) -> tuple[str, ...]:
     return tuple(str(s) for s in np.atleast_1d(arrays[key])) if key in arrays else ()
 
 
-def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, origin: str) -> Trajectories:
+def _from_arrays(
+    arrays: dict[str, np.ndarray], names: Sequence[str] | None, inputs: Sequence[str] | None, origin: str
+) -> Trajectories:
     if "t" not in arrays:
         raise ValueError(_no_time(list(arrays), origin))
     t = _check_times(np.asarray(arrays["t"], dtype=np.float64), origin)
     own = _strings(arrays, "state_names")
     coordinates = _strings(arrays, "coordinate_names")
     grid = tuple(np.asarray(arrays[f"grid_{c}"], dtype=np.float64) for c in coordinates)
+    inputs = _strings(arrays, "input_names") if inputs is None else tuple(inputs)
     skip = set(_METADATA) | {f"grid_{c}" for c in coordinates} | set(_strings(arrays, "observed_names"))
+    skip |= {_find(name, list(arrays)) for name in inputs}
     states = own or [k for k, v in arrays.items() if k not in skip and np.issubdtype(v.dtype, np.number)]
     names = states if names is None else names
     columns = [_state(arrays, name, states, t, grid, origin) for name in names]
@@ -284,29 +315,36 @@ def _from_arrays(arrays: dict[str, np.ndarray], names: Sequence[str] | None, ori
         if name in arrays
     }
     model = str(arrays["model"]) if "model" in arrays else ""
+    columns = [k for k in arrays if k not in skip or k in inputs]
+    signals = {name: _state(arrays, name, columns, t, (), origin, "input") for name in inputs}
+    if grid and signals:
+        raise ValueError(f"{origin}: inputs drive ODE models; field data cannot hold input signals")
+    signals = {name: np.broadcast_to(value, states.shape[:2]).copy() for name, value in signals.items()}
     return Trajectories(
-        t, states, tuple(names), parameters, parameter_names, grid, coordinates, observed, model, origin
+        t, states, tuple(names), parameters, parameter_names, grid, coordinates, observed, model, origin, signals
     )
 
 
-def _state(arrays, name: str, states: Sequence[str], t: np.ndarray, grid: tuple, origin: str) -> np.ndarray:
+def _state(
+    arrays, name: str, states: Sequence[str], t: np.ndarray, grid: tuple, origin: str, what: str = "state"
+) -> np.ndarray:
     """One state's (M, T, *grid) values, checked; a missing one's message lists the file's `states` alone."""
     key = _find(name, [k for k in arrays if k not in _METADATA])
     if key is None:
-        raise ValueError(_missing(name, states, origin))
+        raise ValueError(_missing(name, states, origin, what))
     value = np.asarray(arrays[key], dtype=np.float64)
     point = tuple(len(axis) for axis in grid)
     if value.shape == (t.size, *point):
         value = value[None]
     if value.ndim != 2 + len(point) or value.shape[1:] != (t.size, *point):
         expected = ", ".join(map(str, (t.size, *point)))
-        raise ValueError(f"{origin}: state {name!r} has shape {value.shape}; expected ({expected}) or (M, {expected})")
+        raise ValueError(f"{origin}: {what} {name!r} has shape {value.shape}; expected ({expected}) or (M, {expected})")
     bad = ~np.isfinite(value)
     if bad.any():
         m, n = np.argwhere(bad)[0][:2]
         where = f"trajectory {m}, " if value.shape[0] > 1 else ""
         raise ValueError(
-            f"{origin}: state {name!r} is {value[bad][0]} at {where}t = {t[n]:g} (index {n}); "
+            f"{origin}: {what} {name!r} is {value[bad][0]} at {where}t = {t[n]:g} (index {n}); "
             "remove or interpolate the missing samples first"
         )
     return value
@@ -325,12 +363,12 @@ def _find(name: str, available: Sequence[str]) -> str | None:
     return next((a for a in available if match_name(a, [name]).name == name), None)
 
 
-def _missing(name: str, available: Sequence[str], origin: str) -> str:
+def _missing(name: str, available: Sequence[str], origin: str, what: str = "state") -> str:
     suggestion = match_name(name, available).suggestion  # `X` -> 'x', `gamma` -> 'γ', `theta_t` -> 'θˍt'
     close = [suggestion] if suggestion else difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     also = f" (nor {' or '.join(map(repr, spellings(name)))})" if spellings(name) else ""
-    return f"{origin} has no state {name!r}{also} (it has {', '.join(map(repr, available)) or 'nothing'}){hint}"
+    return f"{origin} has no {what} {name!r}{also} (it has {', '.join(map(repr, available)) or 'nothing'}){hint}"
 
 
 def _check_times(t: np.ndarray, origin: str) -> np.ndarray:

@@ -28,15 +28,18 @@ class Candidates:
     Attributes:
         template: the model with `@unknowns`.
         state_names: the entries of its first-order state, which the data must hold.
+        input_names: its @inputs, which the data must hold too: the terms see the states, then the inputs, as
+            the columns of x.
         unknown_names: the unknowns, in the order of the coefficient vector `a`.
         guesses: their initial values (the model's guesses, else 0).
         affine: whether f is affine in the unknowns (then one least-squares solve fits them).
         terms: for each unknown, what it multiplies, as `D(y): x*z` (joined by `; ` when shared).
         equations: the first-order equations, with the unknowns in each.
-        rhs: `rhs(t, x, a) -> (..., *state)`, f at states x (..., V), or fields (..., F, *grid), and unknowns a (J,).
+        rhs: `rhs(t, x, a) -> (..., *state)`, f at states x (..., V) (with the inputs, (..., V + m)), or fields
+            (..., F, *grid), and unknowns a (J,).
         affine_parts: for an ODE template affine in its unknowns, `(t, x) -> (f₀, S)` in NumPy with
-            f(t, x; a) = f₀ + S·a, f₀ (..., V) and S (..., V, J): the design of a least-squares fit, built without
-            compiling anything; None otherwise.
+            f(t, x; a) = f₀ + S·a, f₀ (..., V) and S (..., V, J), x as for `rhs`: the design of a least-squares
+            fit, built without compiling anything; None otherwise.
     """
 
     template: Model
@@ -48,6 +51,7 @@ class Candidates:
     equations: tuple[FirstOrderEquation, ...]
     rhs: Callable
     affine_parts: Callable | None = None
+    input_names: tuple[str, ...] = ()
 
 
 def candidates(template: Model) -> Candidates:
@@ -84,9 +88,12 @@ def candidates(template: Model) -> Candidates:
     lowered = template.lower()
     fixed = len(template.parameters)
     parameters = lowered.p[:fixed]
+    count = len(template.state_vector)
 
     def f(t, x, a):
         p = jnp.concatenate([parameters.astype(a.dtype), a])
+        if template.inputs:  # the columns after the states are the inputs
+            return lowered.driven[0](t, x[..., :count], p, x[..., count:])
         return lowered.rhs(t, x, p)
 
     return Candidates(
@@ -102,6 +109,7 @@ def candidates(template: Model) -> Candidates:
             for entry, row, state in zip(rhs, slopes, template.state_vector)
         ),
         rhs=f,
+        input_names=tuple(i.name for i in template.inputs),
     )
 
 
@@ -119,7 +127,8 @@ def _affine_parts(
     values = {symbol: value for symbol, value in template.defaults.items() if symbol not in set(unknowns)}
     zero = dict.fromkeys(unknowns, sp.Integer(0))
     entries = [e for entry, row in zip(rhs, slopes) for e in (entry.xreplace(zero), *row)]
-    function = sp.lambdify([template.time, *template.state_vector, *values], entries, "numpy")
+    inputs = [i.symbol for i in template.inputs]
+    function = sp.lambdify([template.time, *template.state_vector, *inputs, *values], entries, "numpy")
     width = 1 + len(unknowns)
 
     def parts(t, x):

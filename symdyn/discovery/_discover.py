@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -44,6 +45,7 @@ def discover(
     key: jax.Array | None = None,
     progress: bool = True,
     digits: int = 8,
+    inputs: tuple[str, ...] | None = None,
 ) -> Discovery:
     """Discover the coefficients of governing equations from trajectories or fields.
 
@@ -72,6 +74,9 @@ def discover(
         key: the PRNG key that draws S-MNN's chunks and the ensemble's resamples (default `jax.random.PRNGKey(0)`).
         progress: show a progress bar.
         digits: significant digits of the numbers in the discovered model.
+        inputs: the data's columns that hold control or forcing inputs, for a library (by default those a
+            `symdyn simulate` file names); the library's terms range over the states and these, and the
+            discovered model declares them as @inputs. A template names its own with @inputs.
 
     Returns:
         A `Discovery`: the discovered `model`, its `equations` with standard errors (`print(found)`),
@@ -90,14 +95,16 @@ def discover(
     method = _method(method)
     is_library = isinstance(template, AbstractLibrary)
     if is_library:
-        data = Trajectories.load(data)
+        data = Trajectories.load(data, inputs=inputs)
         template = template.template(data)
     elif isinstance(template, (str, os.PathLike)):
         template = load(template)
     elif not isinstance(template, Model):
         raise TypeError(f"template must be a Model, a model file or a library, not {type(template).__name__}")
+    elif inputs is not None:
+        raise ValueError(f"inputs name a library's input columns; the template {template.name} declares its own")
     fitted = make_candidates(template)
-    data = Trajectories.load(data, fitted.state_names)
+    data = _with_input_columns(Trajectories.load(data, fitted.state_names, inputs=fitted.input_names))
     setting, auto = _setting(threshold, optimizer, is_library)
     key = jax.random.PRNGKey(0) if key is None else key
     regression, history = method.regression(fitted, data, key=key, progress=progress)
@@ -127,6 +134,16 @@ def discover(
         seconds=time.perf_counter() - started,
         inclusion=fit.inclusion,
         pareto=tuple(front),
+    )
+
+
+def _with_input_columns(data: Trajectories) -> Trajectories:
+    """The data with the input signals as columns after the states, where the candidate terms look for them."""
+    if not data.inputs:
+        return data
+    columns = np.stack(list(data.inputs.values()), axis=-1)
+    return dataclasses.replace(
+        data, states=np.concatenate([data.states, columns], axis=-1), names=data.names + tuple(data.inputs)
     )
 
 

@@ -9,6 +9,7 @@ product of a term of `a` with a term of `b` (PySINDy's concatenated and tensored
 from __future__ import annotations
 
 import abc
+import dataclasses
 import itertools
 import re
 from collections import Counter
@@ -42,7 +43,9 @@ class AbstractLibrary(abc.ABC):
         `data` is the `Trajectories` to fit (its states; for fields also the domain, boundary
         conditions and parameters of the model that made them) or, for ODEs, just the state names.
         """
-        return library_template(self.terms(*_names(data)), data, name)
+        names, coordinates = _names(data)
+        inputs = tuple(data.inputs) if isinstance(data, Trajectories) else ()
+        return library_template(self.terms(names + inputs, coordinates), data, name)
 
     def __add__(self, other: AbstractLibrary) -> AbstractLibrary:
         return SumLibrary((self, other))
@@ -227,6 +230,9 @@ def _context(data, names: Sequence[str], terms: Sequence[str]) -> list[str]:
     that the data's model may use), and for fields the domain of the data's model."""
     if not isinstance(data, Trajectories):
         return ["    @variables " + "  ".join(f"{s}(t)" for s in names)]
+    if data.inputs:
+        lines = ["    @inputs " + "  ".join(f"{name}(t)" for name in data.inputs)]
+        return lines + _context(dataclasses.replace(data, inputs={}), names, terms)
     used = lambda name: bool(data.grid) or any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", t) for t in terms)
     parameters = [
         f"{name} = {float(values[0])!r}"

@@ -229,6 +229,7 @@ class _Chunks:
             terms_on, _ = method.smoother(values, data.dt)
             margin = method.smoother.margin
             values, t = values[:, margin : values.shape[1] - margin], t[margin : t.size - margin]
+        values = values[:, :, : len(candidates.state_names)]  # the columns after the states are inputs
         length = method.sequence_length
         trajectories, samples, variables = values.shape
         if samples < length:
@@ -264,10 +265,10 @@ class _Chunks:
 
     def predict(self, a: jax.Array, terms_on: jax.Array, t: jax.Array) -> jax.Array:
         """S-MNN solutions (B, T, V) of y_v' = f_v(t, x; a), y_v(t_0) = x_v(t_0), one scalar ODE per state."""
-        batch, length, variables = terms_on.shape
         d = self.candidates.rhs(t, terms_on, a)
+        batch, length, variables = d.shape
         d = jnp.moveaxis(d, -1, 1).reshape(batch * variables, length, 1)
-        u = terms_on[:, 0, :].reshape(batch * variables, 1, 1, 1)
+        u = terms_on[:, 0, :variables].reshape(batch * variables, 1, 1, 1)
         y = solve(self._c(), d, u, self._s(), weights=self.method.weights, throw=False)
         return jnp.moveaxis(y[..., 0, 0].reshape(batch, variables, length), 1, -1)
 
@@ -293,5 +294,5 @@ class _Chunks:
         x, terms_on, t = self.gather(jnp.asarray(self.fine_tune_chunks))
         solve_d, solve_u = self.operator()
         d = self.candidates.rhs(t, terms_on, a)
-        y = jnp.einsum("tk,bkv->btv", solve_d, d) + solve_u[None, :, None] * terms_on[:, :1, :]
+        y = jnp.einsum("tk,bkv->btv", solve_d, d) + solve_u[None, :, None] * terms_on[:, :1, : d.shape[-1]]
         return ((y - x) / self.scale).ravel()

@@ -39,6 +39,7 @@ class Sparse(AbstractDiscoveryMethod):
         shape = data.state_shape
         flat = data.states.reshape(*data.states.shape[:2], -1)  # fields: every grid point a column
         states, slopes = self.derivative(flat, data.dt)
+        slopes = slopes[..., : len(candidates.state_names)] if candidates.input_names else slopes  # not the inputs'
         count = states.shape[1]
         if states.size < candidates.guesses.size:
             raise ValueError(
@@ -46,12 +47,12 @@ class Sparse(AbstractDiscoveryMethod):
                 f"{candidates.guesses.size} unknowns; give more samples"
             )
         states = states.reshape(*states.shape[:2], *shape)
-        slopes = slopes.reshape(states.shape)
+        slopes = slopes.reshape(*states.shape[:2], len(candidates.state_names), *shape[1:])
         margin = (data.t.size - count) // 2
         times = jnp.asarray(data.t[margin : margin + count]).reshape(1, count, *(1,) * (len(shape) - 1))
         scale = spread(slopes, len(shape))
         segment = np.arange(count) * SEGMENTS // count
-        segments = np.broadcast_to(segment.reshape(1, count, *(1,) * len(shape)), states.shape).ravel()
+        segments = np.broadcast_to(segment.reshape(1, count, *(1,) * len(shape)), slopes.shape).ravel()
         if candidates.affine_parts:  # f = f₀ + S·a: the design directly
             f0, terms = candidates.affine_parts(np.asarray(times), states)
             rows = f0.size

@@ -87,7 +87,8 @@ class WeakForm(AbstractDiscoveryMethod):
         phi, dphi = self.test_functions(data.t.size, data.dt)
         x = jnp.asarray(data.states)
         times = jnp.asarray(data.t).reshape(1, -1, *(1,) * (len(shape) - 1))
-        target = -np.einsum("kn,mn...->mk...", dphi, data.states)  # ∫ φ ẋ = −∫ φ' x
+        states = data.states[:, :, : len(candidates.state_names)]  # the columns after them are inputs
+        target = -np.einsum("kn,mn...->mk...", dphi, states)  # ∫ φ ẋ = −∫ φ' x
         if target.size < candidates.guesses.size:
             raise ValueError(
                 f"{data.origin}: {target.size} weak-form rows cannot fit {candidates.guesses.size} unknowns; "

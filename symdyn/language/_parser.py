@@ -130,6 +130,14 @@ class _ToSyntax(Transformer):
     def variables(self, meta, items):
         return items
 
+    def input_decl(self, meta, children):
+        name, argument, value = children
+        argument = None if argument is None else self.name(meta, [argument])
+        return syn.InputDeclaration(self.name(meta, [name]), argument, value, _meta_span(meta))
+
+    def inputs(self, meta, items):
+        return items
+
     def initial_value(self, meta, children):
         target, value = children
         return syn.InitialValue(target, value, _meta_span(meta))

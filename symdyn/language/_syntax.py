@@ -80,6 +80,16 @@ class VariableDeclaration:
 
 
 @dataclass(frozen=True)
+class InputDeclaration:
+    """An item of `@inputs`: `F(t)`, a signal given with the data, or `F(t) = cos(ω*t)`, with a default."""
+
+    name: Name
+    argument: Name | None
+    value: Expression | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class InitialValue:
     """An item of `@initial`: `D(x) = 0.5`."""
 
@@ -126,7 +136,15 @@ class Equation:
     boundary: bool = False
 
 
-Statement = SymbolDeclaration | VariableDeclaration | InitialValue | Definition | CoordinateDeclaration | Equation
+Statement = (
+    SymbolDeclaration
+    | VariableDeclaration
+    | InputDeclaration
+    | InitialValue
+    | Definition
+    | CoordinateDeclaration
+    | Equation
+)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ DECLARATIONS = (
     "@constants",
     "@unknowns",
     "@variables",
+    "@inputs",
     "@initial",
     "@observed",
     "@conserved",

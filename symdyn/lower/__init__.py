@@ -6,6 +6,7 @@
 
 from ._abstract import AbstractLoweredModel
 from ._grid import AbstractDerivatives, Domain, GridCoupling, SpectralDerivatives, StencilDerivatives
+from ._inputs import InputSignal
 from ._lower import lower_model
 from ._ode import LoweredModel
 from ._pde import DENSE_JACOBIAN_LIMIT, LoweredPDE
@@ -16,6 +17,7 @@ __all__ = [
     "AbstractLoweredModel",
     "Domain",
     "GridCoupling",
+    "InputSignal",
     "LoweredModel",
     "LoweredPDE",
     "SpectralDerivatives",

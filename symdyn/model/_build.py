@@ -13,6 +13,7 @@ from ._components import (
     Definition,
     Equation,
     InitialValue,
+    Input,
     Parameter,
     State,
     Unknown,
@@ -63,6 +64,7 @@ class _Builder:
         parameters = tuple(self._symbols("parameter"))
         unknowns = tuple(self._symbols("unknown"))
         domain = tuple(self._coordinate(c) for c in self.statements(syn.CoordinateDeclaration))
+        inputs = tuple(self._input(d, domain) for d in self.statements(syn.InputDeclaration))
         self._resolve_state_arguments()
         equations = tuple(self._equation(e) for e in self.statements(syn.Equation) if not e.boundary)
         states = self._states(equations)
@@ -92,6 +94,7 @@ class _Builder:
             boundary_conditions=boundary,
             system=system,
             source=self.source,
+            inputs=inputs,
         )
 
     # --- declarations
@@ -113,6 +116,8 @@ class _Builder:
                         f"all states share one independent variable, `{time_declared.id}`, written first",
                     )
                 self.scope.declare("state", statement.name.id, statement.name.span)
+            elif isinstance(statement, syn.InputDeclaration):
+                self.scope.declare("input", statement.name.id, statement.name.span)
             elif isinstance(statement, syn.Definition):
                 self.scope.declare(statement.kind, statement.name.id, statement.name.span)
                 self.definitions[statement.name.id] = statement
@@ -167,6 +172,25 @@ class _Builder:
                 yield Parameter(symbol, value, declaration.span)
             else:
                 yield Unknown(symbol, value, declaration.span)
+
+    def _input(self, declaration: syn.InputDeclaration, domain: tuple[Coordinate, ...]) -> Input:
+        name = declaration.name.id
+        if domain:
+            raise self.error(
+                f"the input `{name}` drives a PDE; inputs drive ODE models",
+                declaration.span,
+                "write the forcing as an expression of t and the coordinates in the equations",
+            )
+        argument = declaration.argument
+        if argument is not None and argument.id != self.time.name:
+            raise self.error(
+                f"the input `{name}` depends on `{argument.id}`; inputs are signals of the time `{self.time.name}`",
+                argument.span,
+                f"write `{name}({self.time.name})`",
+            )
+        context = Context(f"the default signal of `{name}`", time=True)
+        value = None if declaration.value is None else self.expressions.build(declaration.value, context)
+        return Input(self.scope.get(name).symbol, value, declaration.span)
 
     def _coordinate(self, declaration: syn.CoordinateDeclaration) -> Coordinate:
         kind = declaration.kind.id

@@ -60,6 +60,20 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class Input:
+    """An input `F(t)` (`@inputs`): a signal of time the equations use, given with the data, or `signal`, its
+    default, an expression of t and the parameters."""
+
+    symbol: sp.Symbol
+    signal: sp.Expr | None
+    span: Span | None = _span()
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
 class State:
     """A state `x(t)` or a field `u(t, x)`; `order` is its highest time derivative in the equations."""
 

@@ -176,6 +176,7 @@ class ExpressionBuilder:
             "parameter": context.parameters,
             "unknown": context.parameters,
             "time": context.time,
+            "input": context.time,
             "coordinate": context.coordinates,
             "observed": context.definitions,
             "conserved": context.definitions,
@@ -317,6 +318,12 @@ class ExpressionBuilder:
         (argument,) = node.arguments
         if isinstance(argument, syn.Name):
             declared = self.scope.get(argument.id)
+            if declared is not None and declared.kind == "input":
+                raise self.error(
+                    f"`{argument.id}` is an input: the model knows its values, not its derivative",
+                    argument.span,
+                    f"give the derivative of `{argument.id}` as another input",
+                )
             if declared is not None and declared.kind in ("parameter", "constant", "unknown"):
                 raise self.error(
                     f"`{argument.id}` is {KIND_WORDS[declared.kind]}: it has no derivative",

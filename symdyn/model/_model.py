@@ -15,6 +15,7 @@ from ._components import (
     Definition,
     Equation,
     InitialValue,
+    Input,
     Parameter,
     State,
     Unknown,
@@ -76,6 +77,7 @@ class Model:
     boundary_conditions: tuple[BoundaryCondition, ...]
     system: FirstOrderSystem = field(compare=False, repr=False)
     source: Source | None = field(default=None, compare=False, repr=False)
+    inputs: tuple[Input, ...] = ()
 
     @property
     def filename(self) -> str | None:
@@ -189,6 +191,11 @@ class Model:
                 terms.append(sp.diff(f, symbol) * moved)
             products.append(sp.Add(*terms))
         return sp.Matrix(products)
+
+    def input_signals(self) -> tuple[sp.Expr | None, ...]:
+        """Each input's default signal, a function of t and the parameters (None where the data must give it)."""
+        values = {c.symbol: c.value for c in self.constants}
+        return tuple(None if i.signal is None else i.signal.xreplace(values) for i in self.inputs)
 
     @property
     def coordinates(self) -> tuple[sp.Symbol, ...]:

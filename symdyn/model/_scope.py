@@ -11,13 +11,14 @@ from .._errors import Source, Span, SymdynSemanticError
 from ._functions import BUILTINS, CONSTANTS, OPERATORS
 from ._names import closest_name
 
-Kind = Literal["constant", "parameter", "unknown", "state", "coordinate", "observed", "conserved", "time"]
+Kind = Literal["constant", "parameter", "unknown", "state", "input", "coordinate", "observed", "conserved", "time"]
 
 KIND_WORDS: dict[str, str] = {
     "constant": "a constant",
     "parameter": "a parameter",
     "unknown": "an unknown coefficient",
     "state": "a state",
+    "input": "an input",
     "coordinate": "a spatial coordinate",
     "observed": "an observed quantity",
     "conserved": "a conserved quantity",
@@ -30,6 +31,7 @@ DECLARED_WITH: dict[str, str] = {
     "parameter": "@parameters",
     "unknown": "@unknowns",
     "state": "@variables",
+    "input": "@inputs",
     "coordinate": "@domain",
     "observed": "@observed",
     "conserved": "@conserved",

@@ -121,6 +121,7 @@ def model_to_text(model: Model) -> str:
         "@variables",
         [_item(f"{s.name}({', '.join(a.name for a in s.arguments)})", initial.get(s.applied)) for s in model.states],
     )
+    lines += _declaration("@inputs", [_item(f"{i.name}({model.time.name})", i.signal) for i in model.inputs])
     lines += _declaration("@initial", [f"{show(i.target)} = {show(i.value)}" for i in derivative_initials])
     lines += [f"{INDENT}{show(e.lhs)} ~ {show(e.rhs)}" for e in model.equations]
     for condition in model.boundary_conditions:
