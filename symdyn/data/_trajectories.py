@@ -7,9 +7,9 @@ atomically) or `.csv` (read only).
 The `.npz` layout: `t` (T,); one array per state or field, named by it, (M, T, *grid), or
 (T, *grid) for a single trajectory; one array per @observed and @conserved quantity in the
 same way; one array per @inputs signal, (M, T) or (T,); `state_names`, `observed_names`,
-`input_names`, `parameter_names`, `parameters` (M, P) or (P,); for fields `coordinate_names` and one `grid_<name>` per coordinate; `model`, the text of the
-model that made the data. A `.npz` or `.csv` of other origin needs only `t` and one array
-(or column) per state.
+`input_names`, `parameter_names`, `parameters` (M, P) or (P,); for fields `coordinate_names`
+and one `grid_<name>` per coordinate; `model`, the text of the model that made the data. A
+`.npz` or `.csv` of other origin needs only `t` and one array (or column) per state.
 """
 
 from __future__ import annotations
