@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import jax
-import numpy as np
-import optax
+from ._choices import INTEGRATORS_ANY
 
-from ..data import Trajectories
-from ..integrators import available
-from ..model import load
-from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
+# JAX and SymPy are imported inside run: `--help` needs neither
 
 
 def add_parser(commands) -> None:
@@ -27,7 +22,7 @@ def add_parser(commands) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="NET.eqx", help="where to write the trained network")
     parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
     parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
-    parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
+    parser.add_argument("--method", default="rk4", choices=INTEGRATORS_ANY, help="integrator (default rk4)")
     parser.add_argument("--regularizer", default="none", choices=("none", "ad", "fd"), help="default none")
     parser.add_argument(
         "--weight",
@@ -63,6 +58,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+    import optax
+
+    from ..data import Trajectories
+    from ..model import load
+    from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
+
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     data = Trajectories.load(args.data)
