@@ -33,6 +33,13 @@ def add_parser(commands) -> None:
         help="one λ, or several to grid-search on --validation (default 1e-4)",
     )
     parser.add_argument("--directions", type=int, default=10, help="L_AD directions per point (default 10)")
+    parser.add_argument(
+        "--jacobian",
+        default="auto",
+        choices=("auto", "exact", "hutchinson"),
+        help="L_AD: the Jacobians formed (exact), or --directions probes (hutchinson); auto (default): exact when "
+        "the state has at most --directions entries",
+    )
     parser.add_argument("--distribution", default="gaussian", choices=("gaussian", "rademacher"))
     parser.add_argument("--known", metavar="KNOWN.sdyn", help="a hybrid: this model plus a network")
     parser.add_argument("--learn", nargs="+", metavar="STATE", help="with --known: the states the network adds to")
@@ -93,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if args.regularizer == "ad":
         if model is None:
             raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")
-        regularizer = JacobianAD(model, args.weight[0], directions=args.directions, distribution=args.distribution)
+        regularizer = JacobianAD(
+            model, args.weight[0], directions=args.directions, distribution=args.distribution, jacobian=args.jacobian
+        )
     elif args.regularizer == "fd":
         regularizer = JacobianFD(args.weight[0])
     else:
