@@ -1,10 +1,14 @@
-"""The cost of Jacobian regularization: one training step with the trajectory loss alone, with L_AD and with L_FD,
-and the model's symbolic Jacobian-vector product against `jax.jvp` of its lowered right-hand side, in one run.
+"""The cost of Jacobian regularization: one training step with the trajectory loss alone, with L_FD and with L_AD
+(the Jacobians formed, and Hutchinson's estimate), and the model's symbolic Jacobian-vector product against
+`jax.jvp` of its lowered right-hand side, in one run.
 
 Two-body (4 states) and rigid body (3 states) of the seed, the seed's MLP (hidden 200),
-RK4 rollouts of N model steps, minibatches of 256 chunks, L_AD with V = 10 Gaussian
-directions per point; one step = loss, gradient and Adam update, compiled. Each entry
-is the best of 5 warm runs; float32 as in training.
+RK4 rollouts of N model steps, minibatches of 256 chunks; L_AD as `JacobianAD` chooses it
+(d ≤ V = 10: the Jacobians formed) and with V = 10 Gaussian directions; one step = loss,
+gradient and Adam update, compiled. Each entry is the best of 5 warm runs; float32 as in
+training. The floor is the ratio of floating-point operations XLA counts: the L_AD
+penalty's gradient against the plain step's 4N network evaluations per chunk, forward and
+backward (the RK4 combinations and Adam are left out).
 
 Kuramoto-Sivashinsky (the seed's preset: 256 points, Δt = 0.2, the MLP 256 → 200 → 200 →
 256): the same step, and L_AD once more with `jax.jvp` of the lowered right-hand side in
@@ -54,6 +58,26 @@ def training_step(network, chunks, regularizer, optimizer, dt=0.01):
     return lambda: step(params, state, key)
 
 
+def flops(f, *args) -> float:
+    """The floating-point operations XLA's cost analysis counts in the compiled `f(*args)` (no loops in `f`)."""
+    cost = jax.jit(f).lower(*args).compile().cost_analysis()
+    return (cost[0] if isinstance(cost, list) else cost)["flops"]
+
+
+def flop_floor(network, chunks, regularizer, rollout: int) -> float:
+    """1 + (the penalty's gradient) / (the plain step's network evaluations and their gradient), in flops."""
+    params, static = eqx.partition(network, eqx.is_inexact_array)
+    key = jax.random.PRNGKey(0)
+
+    def penalty(p):
+        return regularizer(eqx.combine(p, static), chunks, 0.01, key)
+
+    def evaluations(p):  # one of the 4N network evaluations of every chunk in an RK4 rollout
+        return jnp.sum(jax.vmap(eqx.combine(p, static))(chunks.t[:, 0], chunks.states[:, 0]))
+
+    return 1 + flops(jax.grad(penalty), params) / (4 * rollout * flops(jax.grad(evaluations), params))
+
+
 def jvp_times(low, chunks) -> tuple[int, float, float, float]:
     """(products, symbolic s, jax.jvp s, largest difference) for J_F v at every point of `chunks`, V = 10."""
     x = chunks.states.reshape(-1, chunks.states.shape[-1])
@@ -80,7 +104,7 @@ def kuramoto_sivashinsky(batch: int, rollout: int) -> None:
     data = data_set.generate("train", key=jax.random.PRNGKey(1), samples=max(1, batch // 60 + 1), progress=False)
     chunks = jax.tree.map(lambda a: a[:batch], data.chunks(rollout))
     network = MLP(data.names, grid=(256,), key=jax.random.PRNGKey(0))
-    exact = JacobianAD(model, 1e-12)
+    exact = JacobianAD(model, 1e-12)  # 256 entries > V = 10: Hutchinson's estimate
     autodiff = eqx.tree_at(lambda r: r.model, exact, _AutodiffJVP(exact.model.rhs))
     optimizer = optax.adam(1e-3)
     times = [
@@ -88,6 +112,7 @@ def kuramoto_sivashinsky(batch: int, rollout: int) -> None:
         for regularizer in (None, exact, JacobianFD(1e-7), autodiff)
     ]
     print(f"\nKuramoto-Sivashinsky, 256 points: one training step, batch {chunks.states.shape[0]} chunks, ms")
+    print(f"(L_AD: {exact.jacobian}, V = {exact.directions})")
     print(f"{'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'L_AD jvp':>9} {'AD/base':>8} {'FD/base':>8} {'jvp/base':>8}")
     base, ad, fd, ad_jvp = times
     ratios = f"{ad / base:>8.2f} {fd / base:>8.2f} {ad_jvp / base:>8.2f}"
@@ -99,8 +124,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rollout", type=int, default=2)
     args = parser.parse_args()
-    print(f"one training step, batch {args.batch} chunks of N = {args.rollout}, RK4, float32, ms (best of 5)")
-    print(f"{'system':<12} {'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'AD/base':>8} {'FD/base':>8}")
+    print(f"one training step, batch {args.batch} chunks of N = {args.rollout}, RK4, float32 (best of 5):")
+    print("the plain step in ms, the others as ratios to it")
+    print(f"{'system':<12} {'d':>2} {'plain':>8} {'L_FD':>6} {'L_AD exact':>11} {'L_AD V=10':>10} {'floor':>6}")
     jvp_rows = []
     for name, (file, draw) in CASES.items():
         model = symdyn.load(EXAMPLES / file)
@@ -109,12 +135,18 @@ def main() -> None:
         chunks = jax.tree.map(lambda a: a[: args.batch], chunks)
         network = MLP(data.names, key=jax.random.PRNGKey(0))
         optimizer = optax.adam(1e-3)
+        exact, hutchinson = JacobianAD(model, 1e-6), JacobianAD(model, 1e-6, jacobian="hutchinson")
+        assert exact.jacobian == "exact"  # d <= V: what JacobianAD chooses
         times = [
             best_of(training_step(network, chunks, regularizer, optimizer))
-            for regularizer in (None, JacobianAD(model, 1e-6), JacobianFD(1e-6))
+            for regularizer in (None, JacobianFD(1e-6), exact, hutchinson)
         ]
-        base, ad, fd = (1e3 * t for t in times)
-        print(f"{name:<12} {base:>9.2f} {ad:>9.2f} {fd:>9.2f} {ad / base:>8.2f} {fd / base:>8.2f}")
+        base, fd, ad, ad_v = times
+        floor = flop_floor(network, chunks, exact, args.rollout)
+        print(
+            f"{name:<12} {len(data.names):>2} {1e3 * base:>8.2f} {fd / base:>6.2f} {ad / base:>11.2f} "
+            f"{ad_v / base:>10.2f} {floor:>6.2f}"
+        )
 
         jvp_rows.append((name, *jvp_times(model.lower(), chunks)))
 
