@@ -5,16 +5,16 @@
 Two-body (4 states) and rigid body (3 states) of the seed, the seed's MLP (hidden 200),
 RK4 rollouts of N model steps, minibatches of 256 chunks; L_AD as `JacobianAD` chooses it
 (d ≤ V = 10: the Jacobians formed) and with V = 10 Gaussian directions; one step = loss,
-gradient and Adam update, compiled. Each entry is the best of 5 warm runs; float32 as in
-training. The floor is the ratio of floating-point operations XLA counts: the L_AD
-penalty's gradient against the plain step's 4N network evaluations per chunk, forward and
-backward (the RK4 combinations and Adam are left out).
+gradient and Adam update, compiled. Each entry is the best of --repeats (5) warm runs, the
+variants taken in turn; float32 as in training. The floor is the ratio of floating-point
+operations XLA counts: the L_AD penalty's gradient against the plain step's 4N network
+evaluations per chunk, forward and backward (the RK4 combinations and Adam are left out).
 
 Kuramoto-Sivashinsky (the seed's preset: 256 points, Δt = 0.2, the MLP 256 → 200 → 200 →
 256): the same step, and L_AD once more with `jax.jvp` of the lowered right-hand side in
 place of the model's exact operator JVP.
 
-    python benchmarks/training.py [--batch 256] [--rollout 2]
+    python benchmarks/training.py [--batch 256] [--rollout 2] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
-from _timing import best_of
+from _timing import best_of, best_of_each
 
 import symdyn
 from symdyn.data import Uniform, generate, preset
@@ -98,7 +98,7 @@ class _AutodiffJVP(eqx.Module):
         return jax.jvp(lambda y: self.rhs(t, y, p), (x,), (v,))[1]
 
 
-def kuramoto_sivashinsky(batch: int, rollout: int) -> None:
+def kuramoto_sivashinsky(batch: int, rollout: int, repeats: int) -> None:
     data_set = preset("ks")
     model = data_set.model()
     data = data_set.generate("train", key=jax.random.PRNGKey(1), samples=max(1, batch // 60 + 1), progress=False)
@@ -107,10 +107,8 @@ def kuramoto_sivashinsky(batch: int, rollout: int) -> None:
     exact = JacobianAD(model, 1e-12)  # 256 entries > V = 10: Hutchinson's estimate
     autodiff = eqx.tree_at(lambda r: r.model, exact, _AutodiffJVP(exact.model.rhs))
     optimizer = optax.adam(1e-3)
-    times = [
-        1e3 * best_of(training_step(network, chunks, regularizer, optimizer, dt=0.2))
-        for regularizer in (None, exact, JacobianFD(1e-7), autodiff)
-    ]
+    steps = [training_step(network, chunks, r, optimizer, dt=0.2) for r in (None, exact, JacobianFD(1e-7), autodiff)]
+    times = [1e3 * t for t in best_of_each(steps, repeats)]
     print(f"\nKuramoto-Sivashinsky, 256 points: one training step, batch {chunks.states.shape[0]} chunks, ms")
     print(f"(L_AD: {exact.jacobian}, V = {exact.directions})")
     print(f"{'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'L_AD jvp':>9} {'AD/base':>8} {'FD/base':>8} {'jvp/base':>8}")
@@ -123,8 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rollout", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5, help="warm runs of each step; its best counts")
     args = parser.parse_args()
-    print(f"one training step, batch {args.batch} chunks of N = {args.rollout}, RK4, float32 (best of 5):")
+    print(f"one training step, batch {args.batch} chunks of N = {args.rollout}, RK4, float32 (best of {args.repeats}):")
     print("the plain step in ms, the others as ratios to it")
     print(f"{'system':<12} {'d':>2} {'plain':>8} {'L_FD':>6} {'L_AD exact':>11} {'L_AD V=10':>10} {'floor':>6}")
     jvp_rows = []
@@ -137,11 +136,8 @@ def main() -> None:
         optimizer = optax.adam(1e-3)
         exact, hutchinson = JacobianAD(model, 1e-6), JacobianAD(model, 1e-6, jacobian="hutchinson")
         assert exact.jacobian == "exact"  # d <= V: what JacobianAD chooses
-        times = [
-            best_of(training_step(network, chunks, regularizer, optimizer))
-            for regularizer in (None, JacobianFD(1e-6), exact, hutchinson)
-        ]
-        base, fd, ad, ad_v = times
+        steps = [training_step(network, chunks, r, optimizer) for r in (None, JacobianFD(1e-6), exact, hutchinson)]
+        base, fd, ad, ad_v = best_of_each(steps, args.repeats)
         floor = flop_floor(network, chunks, exact, args.rollout)
         print(
             f"{name:<12} {len(data.names):>2} {1e3 * base:>8.2f} {fd / base:>6.2f} {ad / base:>11.2f} "
@@ -155,7 +151,7 @@ def main() -> None:
     for name, count, symbolic, autodiff, error in jvp_rows:
         ratio = symbolic / autodiff
         print(f"{name:<12} {count:>9} {1e6 * symbolic:>9.1f} {1e6 * autodiff:>9.1f} {ratio:>8.2f} {error:>9.1e}")
-    kuramoto_sivashinsky(args.batch, args.rollout)
+    kuramoto_sivashinsky(args.batch, args.rollout, args.repeats)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def _weight(weight: float) -> jax.Array:
 class JacobianAD(AbstractRegularizer):
     """L_AD (seed eqs. 5-7): ‖J_{F_θ} − J_F‖²_F at every trajectory point, formed or estimated.
 
-    Hutchinson's estimate (eq. 6-7) is ‖(J_{F_θ} − J_F)(x) v‖² averaged over V random directions
+    Hutchinson's estimate (eqs. 6-7) is ‖(J_{F_θ} − J_F)(x) v‖² averaged over V random directions
     v per point: J_F v is the model's exact, symbolic Jacobian-vector product (the lowered model's
     `jvp`, at each trajectory's own parameters), J_{F_θ} v forward-mode autodiff of the network.
     For a PDE the state is the whole grid and J_F v the linearised operator applied to v: one
