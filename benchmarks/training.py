@@ -12,7 +12,7 @@ evaluations per chunk, forward and backward (the RK4 combinations and Adam are l
 
 Kuramoto-Sivashinsky (the seed's preset: 256 points, Δt = 0.2, the MLP 256 → 200 → 200 →
 256): the same step, and L_AD once more with `jax.jvp` of the lowered right-hand side in
-place of the model's exact operator JVP.
+place of the model's exact operator JVP, and with J_F v = 0 (the network's part alone).
 
     python benchmarks/training.py [--batch 256] [--rollout 2] [--repeats 5]
 """
@@ -98,6 +98,13 @@ class _AutodiffJVP(eqx.Module):
         return jax.jvp(lambda y: self.rhs(t, y, p), (x,), (v,))[1]
 
 
+class _ZeroJVP(eqx.Module):
+    """J v = 0: what L_AD costs without the model's products."""
+
+    def jvp(self, t, x, p, v):
+        return jnp.zeros_like(v)
+
+
 def kuramoto_sivashinsky(batch: int, rollout: int, repeats: int) -> None:
     data_set = preset("ks")
     model = data_set.model()
@@ -106,15 +113,17 @@ def kuramoto_sivashinsky(batch: int, rollout: int, repeats: int) -> None:
     network = MLP(data.names, grid=(256,), key=jax.random.PRNGKey(0))
     exact = JacobianAD(model, 1e-12)  # 256 entries > V = 10: Hutchinson's estimate
     autodiff = eqx.tree_at(lambda r: r.model, exact, _AutodiffJVP(exact.model.rhs))
+    no_model = eqx.tree_at(lambda r: r.model, exact, _ZeroJVP())
     optimizer = optax.adam(1e-3)
-    steps = [training_step(network, chunks, r, optimizer, dt=0.2) for r in (None, exact, JacobianFD(1e-7), autodiff)]
-    times = [1e3 * t for t in best_of_each(steps, repeats)]
-    print(f"\nKuramoto-Sivashinsky, 256 points: one training step, batch {chunks.states.shape[0]} chunks, ms")
-    print(f"(L_AD: {exact.jacobian}, V = {exact.directions})")
-    print(f"{'baseline':>9} {'L_AD':>9} {'L_FD':>9} {'L_AD jvp':>9} {'AD/base':>8} {'FD/base':>8} {'jvp/base':>8}")
-    base, ad, fd, ad_jvp = times
-    ratios = f"{ad / base:>8.2f} {fd / base:>8.2f} {ad_jvp / base:>8.2f}"
-    print(f"{base:>9.2f} {ad:>9.2f} {fd:>9.2f} {ad_jvp:>9.2f} {ratios}")
+    regularizers = (None, JacobianFD(1e-7), exact, autodiff, no_model)
+    steps = [training_step(network, chunks, r, optimizer, dt=0.2) for r in regularizers]
+    base, *others = best_of_each(steps, repeats)
+    floor = flop_floor(network, chunks, exact, rollout)
+    print(f"\nKuramoto-Sivashinsky, 256 points: one training step, batch {chunks.states.shape[0]} chunks")
+    print(f"(L_AD: {exact.jacobian}, V = {exact.directions}); the plain step in ms, the others as ratios to it")
+    print(f"{'plain':>8} {'L_FD':>6} {'L_AD':>6} {'L_AD jax.jvp':>13} {'L_AD J_F v = 0':>15} {'floor':>6}")
+    fd, ad, ad_jvp, ad_zero = (t / base for t in others)
+    print(f"{1e3 * base:>8.2f} {fd:>6.2f} {ad:>6.2f} {ad_jvp:>13.2f} {ad_zero:>15.2f} {floor:>6.2f}")
 
 
 def main() -> None:

@@ -367,6 +367,32 @@ def test_presets_match_the_seeds_settings():
         preset("kss")
 
 
+@pytest.mark.exhaustive
+@pytest.mark.float64
+def test_a_presets_splits_compile_one_integration_and_keep_their_data():
+    """KS's train (140 saved steps) and test (640) split integrate in pieces of 139 steps: the test split compiles
+    nothing more, and its data are those of one integration over the whole duration."""
+    from symdyn.integrators._integrate import _integrate as compiled
+
+    ks = preset("ks")
+    ks.generate("train", key=jax.random.PRNGKey(0), samples=1, progress=False)
+    before = compiled._cached._cache_size()
+    test = ks.generate("test", key=jax.random.PRNGKey(0), samples=1, progress=False)
+    assert compiled._cached._cache_size() == before
+    whole = generate(
+        ks.model().lower(jnp.result_type(float)),
+        initial=ks.initial,
+        samples=1,
+        duration=639 * ks.dt,
+        dt=ks.dt,
+        substeps=ks.substeps,
+        warmup=ks.warmup,
+        key=jax.random.fold_in(jax.random.PRNGKey(0), 2),
+        progress=False,
+    )
+    np.testing.assert_allclose(test.states, whole.states, rtol=1e-13, atol=1e-13)
+
+
 def test_simulate_command_for_a_pde_with_a_plot(tmp_path, capsys):
     from symdyn.cli import main
 
