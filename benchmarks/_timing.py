@@ -17,3 +17,17 @@ def best_of(run, repeats: int = 5) -> float:
         jax.block_until_ready(run())
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def best_of_each(runs, repeats: int = 5) -> list[float]:
+    """The best of `repeats` warm calls of each of `runs`, in seconds, taken in turn (one call of each per round),
+    so that a load that comes and goes weighs on all alike and their ratios hold."""
+    for run in runs:
+        jax.block_until_ready(run())
+    best = [np.inf] * len(runs)
+    for _ in range(repeats):
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            jax.block_until_ready(run())
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best

@@ -164,6 +164,31 @@ def test_substeps_warmup_and_t0_by_value():
     np.testing.assert_allclose(warm.states[0], base.states[0, 6::3], rtol=tolerance(1e-12, 1e-5))
 
 
+def test_durations_that_differ_share_one_compiled_segment():
+    """`segment=3`: the trajectories integrate in pieces of 3 saved steps, the last one cut; 7 and 5 steps run the
+    one compiled piece, and the data equal those of one piece over the whole duration."""
+    from symdyn.integrators._integrate import _integrate as compiled
+
+    low = small_ks().lower()
+    options = dict(
+        dt=0.2, substeps=2, warmup=3, samples=3, batch_size=2, initial=SumOfSines(), key=jax.random.PRNGKey(4)
+    )
+    long = generate(low, duration=1.4, segment=3, **options)
+    before = compiled._cached._cache_size()
+    short = generate(low, duration=1.0, segment=3, **options)
+    assert compiled._cached._cache_size() == before  # the warm-up and the piece, compiled for the longer one
+    for data, duration in ((long, 1.4), (short, 1.0)):
+        whole = generate(low, duration=duration, **options)
+        assert data.states.shape == whole.states.shape
+        np.testing.assert_allclose(data.t, whole.t, rtol=1e-15)
+        np.testing.assert_allclose(data.states, whole.states, rtol=tolerance(1e-13, 1e-5), atol=tolerance(1e-13, 1e-5))
+        np.testing.assert_allclose(data.observed["mass"], whole.observed["mass"], atol=tolerance(1e-12, 1e-5))
+    with pytest.raises(ValueError, match="segment restarts the method at each piece; leapfrog is a multistep"):
+        generate(LORENZ, duration=0.3, dt=0.1, key=jax.random.PRNGKey(0), method="leapfrog", segment=1)
+    with pytest.raises(ValueError, match="segment must be a positive int, not 0"):
+        generate(LORENZ, duration=0.3, dt=0.1, key=jax.random.PRNGKey(0), segment=0)
+
+
 def test_initial_values_by_name_and_their_errors():
     data = generate(LORENZ, duration=0.1, dt=0.1, key=jax.random.PRNGKey(0), initial=ModelInitial({"z": 2.0}))
     np.testing.assert_allclose(data.states[0, 0], [1.0, 1.0, 2.0])

@@ -367,6 +367,32 @@ def test_presets_match_the_seeds_settings():
         preset("kss")
 
 
+@pytest.mark.exhaustive
+@pytest.mark.float64
+def test_a_presets_splits_compile_one_integration_and_keep_their_data():
+    """KS's train (140 saved steps) and test (640) split integrate in pieces of 139 steps: the test split compiles
+    nothing more, and its data are those of one integration over the whole duration."""
+    from symdyn.integrators._integrate import _integrate as compiled
+
+    ks = preset("ks")
+    ks.generate("train", key=jax.random.PRNGKey(0), samples=1, progress=False)
+    before = compiled._cached._cache_size()
+    test = ks.generate("test", key=jax.random.PRNGKey(0), samples=1, progress=False)
+    assert compiled._cached._cache_size() == before
+    whole = generate(
+        ks.model().lower(jnp.result_type(float)),
+        initial=ks.initial,
+        samples=1,
+        duration=639 * ks.dt,
+        dt=ks.dt,
+        substeps=ks.substeps,
+        warmup=ks.warmup,
+        key=jax.random.fold_in(jax.random.PRNGKey(0), 2),
+        progress=False,
+    )
+    np.testing.assert_allclose(test.states, whole.states, rtol=1e-13, atol=1e-13)
+
+
 def test_simulate_command_for_a_pde_with_a_plot(tmp_path, capsys):
     from symdyn.cli import main
 
@@ -571,12 +597,22 @@ def test_simulate_writes_each_split_of_a_preset(tmp_path):
         assert np.abs(first[one] - first[other]).max() > 0.1, (one, other)
 
 
-def test_a_lowered_pdes_functions_jit_as_an_odes_do():
-    """`jax.jit(low.rhs)` and `jax.jit(low.jvp)` compile the lowered PDE's functions as they are (they raised
-    "unhashable type" when they were methods of a module holding arrays)."""
-    low = at_points(EXAMPLES / "kuramoto_sivashinsky.sdyn", 32)
-    u, v = low.x0, jnp.roll(low.x0, 3, axis=-1)
+@pytest.mark.parametrize("name", ["lorenz", "kuramoto_sivashinsky", "kdv", "heat_rod", "allen_cahn", "gray_scott"])
+def test_a_lowered_pdes_functions_jit_as_an_odes_do(name):
+    """`jax.jit(low.rhs)` and `jax.jit(low.jvp)` compile a lowered PDE's functions as they are, as an ODE's (they
+    raised "unhashable type" when they were methods of a module holding arrays): equal to the eager calls, the
+    JVP to JAX's own of `rhs`, and one compilation for every state."""
+    low = at_points(EXAMPLES / f"{name}.sdyn", 32)
+    u = low.x0 if low.x0 is not None else jnp.ones(low.state_shape)
+    v = jnp.roll(u, 3, axis=-1) + 0.5
     rtol = tolerance(1e-13, 1e-5)  # the compiled program fuses, and rounds a little differently
-    np.testing.assert_allclose(jax.jit(low.rhs)(0.0, u, low.p), low.rhs(0.0, u, low.p), rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(jax.jit(low.jvp)(0.0, u, low.p, v), low.jvp(0.0, u, low.p, v), rtol=rtol, atol=rtol)
-    assert isinstance(low, symdyn.lower.AbstractLoweredModel) and isinstance(KS.lower(), type(low))
+    rhs, jvp = jax.jit(low.rhs), jax.jit(low.jvp)
+    np.testing.assert_allclose(rhs(0.1, u, low.p), low.rhs(0.1, u, low.p), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(jvp(0.1, u, low.p, v), low.jvp(0.1, u, low.p, v), rtol=rtol, atol=rtol)
+    _, reference = jax.jvp(lambda w: low.rhs(0.1, w, low.p), (u,), (v,))
+    scale = float(jnp.abs(reference).max())
+    np.testing.assert_allclose(jvp(0.1, u, low.p, v), reference, rtol=rtol, atol=rtol * scale)
+    rhs(0.2, 2 * u, low.p), jvp(0.2, 2 * u, low.p, -v)
+    assert rhs._cache_size() == jvp._cache_size() == 1
+    assert isinstance(low, symdyn.lower.AbstractLoweredModel)
+    assert isinstance(KS.lower(), type(low)) == (name != "lorenz")

@@ -82,7 +82,7 @@ def test_l_ad_on_a_grid_is_hutchinsons_estimate_of_the_dense_jacobian_error(ks, 
     network = MLP(("u",), grid=(16,), width=32, key=jax.random.PRNGKey(1))
     chunks = ks_data.chunks(2, dtype=jnp.result_type(float))
     one = jax.tree.map(lambda a: a[:1], chunks)
-    estimate = JacobianAD(low, 1.0, directions=4000, distribution="rademacher")(
+    estimate = JacobianAD(low, 1.0, directions=4000, distribution="rademacher", jacobian="hutchinson")(
         network, one, 0.05, jax.random.PRNGKey(2)
     )
 

@@ -117,11 +117,35 @@ def test_hutchinson_estimate_matches_the_exact_jacobian_error(key):
     exact = float(jnp.sum((jax.jacfwd(lambda y: field(0.0, y))(x[0]) - low.jac(0.0, x[0], p[0])) ** 2))
     chunks = symdyn.train.Chunks(jnp.zeros((1, 1)), x[:, None], p)
     for distribution, rel in (("gaussian", 0.03), ("rademacher", 0.02)):
-        reg = JacobianAD(TWO_BODY, 1.0, directions=20000, distribution=distribution)
+        reg = JacobianAD(TWO_BODY, 1.0, directions=20000, distribution=distribution, jacobian="hutchinson")
         estimate = float(reg(field, chunks, 0.01, jax.random.PRNGKey(3)))
         assert estimate == pytest.approx(exact, rel=rel), distribution
     penalty = float(JacobianAD(TWO_BODY, 1.0)(exact_field(TWO_BODY), chunks, 0.01, key))
     assert penalty < tolerance(float64=1e-20, float32=1e-11)  # float32: 9.6e-13
+
+
+@pytest.mark.float64
+def test_exact_l_ad_is_the_frobenius_error_of_the_jacobians_jacfwd_forms(two_body_data, key):
+    """Where the state has no more entries than probes (two-body: 4 ≤ 10) L_AD forms the Jacobians: the mean over
+    the points of ‖J_θ − J_F‖²_F, both from `jax.jacfwd` here, to 1e-10; Hutchinson's on request."""
+    field = MLP(("x", "y", "vx", "vy"), width=16, key=key)
+    low = TWO_BODY.lower()
+    chunks = jax.tree.map(lambda a: a[:6], two_body_data.chunks(2, dtype=jnp.float64))
+    x, t = chunks.states.reshape(-1, 4), chunks.t.reshape(-1)
+    p = jnp.repeat(chunks.p, 3, axis=0)
+
+    def error(t, x, p):
+        difference = jax.jacfwd(lambda y: field(t, y))(x) - jax.jacfwd(lambda y: low.rhs(t, y, p))(x)
+        return jnp.sum(difference**2)
+
+    expected = float(jnp.mean(jax.vmap(error)(t, x, p)))
+    reg = JacobianAD(TWO_BODY, 1.0)
+    assert (reg.jacobian, JacobianAD(TWO_BODY, 1.0, directions=3).jacobian) == ("exact", "hutchinson")
+    assert float(reg(field, chunks, 0.01, key)) == pytest.approx(expected, rel=1e-10)
+    hutchinson = JacobianAD(TWO_BODY, 1.0, jacobian="hutchinson")(field, chunks, 0.01, key)
+    assert 0.5 * expected < float(hutchinson) < 2 * expected and float(hutchinson) != expected
+    forced = JacobianAD(TWO_BODY, 1.0, directions=2, jacobian="exact")(field, chunks, 0.01, key)
+    assert float(forced) == pytest.approx(expected, rel=1e-10)
 
 
 def test_l_ad_uses_the_models_symbolic_jvp(key):
@@ -157,6 +181,8 @@ def test_l_fd_is_the_directional_jacobian_error_along_the_trajectory():
 def test_regularizer_arguments_are_checked():
     with pytest.raises(ValueError, match="distribution must be one of gaussian, rademacher"):
         JacobianAD(TWO_BODY, 1.0, distribution="uniform")
+    with pytest.raises(ValueError, match="jacobian must be one of auto, exact, hutchinson, not 'dense'"):
+        JacobianAD(TWO_BODY, 1.0, jacobian="dense")
     with pytest.raises(ValueError, match="weight must be a number >= 0"):
         JacobianFD(-1.0)
 

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-import jax
-import numpy as np
+from ._choices import INTEGRATORS_ANY
 
-from ..data import Trajectories
-from ..integrators import available
-from ..model import load
-from ..stability import audit
-from ._assignments import assignments
+# JAX and SymPy are imported inside run: `--help` needs neither
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("audit", help="check a model for instability an integrator hides or creates")
     parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
+    parser.add_argument("--method", default="rk4", choices=INTEGRATORS_ANY, help="integrator (default rk4)")
     parser.add_argument("--h", type=float, required=True, help="the step of the integrator")
     parser.add_argument("--points", metavar="DATA.npz", help="audit the states of a trajectory file (from simulate)")
     parser.add_argument("--every", type=int, default=1, help="with --points, take every k-th state")
@@ -30,6 +25,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+
+    from ..data import Trajectories
+    from ..model import load
+    from ..stability import audit
+    from ._assignments import assignments
+
     jax.config.update("jax_enable_x64", True)
     if not args.h > 0:
         raise ValueError(f"--h must be a positive step, not {args.h}")

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from .._errors import SymdynError
-from ..model import load
+
+# SymPy is imported inside run: `--help` needs it not
 
 
 def add_parser(commands) -> None:
@@ -16,6 +17,8 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..model import load
+
     failed = 0
     for path in args.files:
         try:

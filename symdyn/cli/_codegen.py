@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..model import load
+# SymPy is imported inside run: `--help` needs it not
 
 
 def add_parser(commands) -> None:
@@ -14,5 +14,7 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..model import load
+
     print(load(args.file).lower().source, end="")
     return 0

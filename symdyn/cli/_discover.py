@@ -7,27 +7,9 @@ import re
 import sys
 import warnings
 
-import jax
-import numpy as np
+from ._choices import SMNN_DEFAULTS, WEAK_DEFAULTS
 
-from ..data import Trajectories
-from ..discovery import (
-    SMNN,
-    SR3,
-    STLSQ,
-    BestSubset,
-    CustomLibrary,
-    DiscoveryWarning,
-    Ensemble,
-    FiniteDifference,
-    SavitzkyGolay,
-    Sparse,
-    WeakForm,
-    discover,
-    parse_library,
-)
-from ..integrators import integrate
-from ..lower import InputSignal
+# JAX, SymPy and the discovery package are imported inside the functions that use them: `--help` needs none
 
 
 def add_parser(commands) -> None:
@@ -97,14 +79,14 @@ def add_parser(commands) -> None:
     )
     group = parser.add_argument_group("weak")
     group.add_argument(
-        "--width", type=int, default=WeakForm.width, help=f"samples per test function (default {WeakForm.width})"
+        "--width", type=int, default=WEAK_DEFAULTS["width"], help="samples per test function (default %(default)s)"
     )
     group.add_argument("--stride", type=int, help="samples between test functions (default width // 4)")
     group.add_argument(
         "--space-width",
         type=int,
-        default=WeakForm.space_width,
-        help=f"fields on one-dimensional grids: grid points per test function (default {WeakForm.space_width})",
+        default=WEAK_DEFAULTS["space_width"],
+        help="fields on one-dimensional grids: grid points per test function (default %(default)s)",
     )
     group.add_argument("--space-stride", type=int, help="grid points between test functions (default width // 4)")
     parser.add_argument(
@@ -115,16 +97,18 @@ def add_parser(commands) -> None:
         help="Savitzky-Golay smoothing for noisy data (default window 21, degree 5)",
     )
     group = parser.add_argument_group("smnn")
-    group.add_argument("--steps", type=int, default=SMNN.steps, help=f"Adam steps (default {SMNN.steps})")
-    group.add_argument("--batch-size", type=int, default=SMNN.batch_size, help=f"default {SMNN.batch_size}")
+    group.add_argument("--steps", type=int, default=SMNN_DEFAULTS["steps"], help="Adam steps (default %(default)s)")
+    group.add_argument("--batch-size", type=int, default=SMNN_DEFAULTS["batch_size"], help="default %(default)s")
     group.add_argument(
         "--sequence-length",
         type=int,
-        default=SMNN.sequence_length,
-        help=f"chunk length (default {SMNN.sequence_length})",
+        default=SMNN_DEFAULTS["sequence_length"],
+        help="chunk length (default %(default)s)",
     )
-    group.add_argument("--learning-rate", type=float, default=SMNN.learning_rate, help=f"default {SMNN.learning_rate}")
-    group.add_argument("--order", type=int, default=SMNN.order, help=f"S-MNN order R (default {SMNN.order})")
+    group.add_argument(
+        "--learning-rate", type=float, default=SMNN_DEFAULTS["learning_rate"], help="default %(default)s"
+    )
+    group.add_argument("--order", type=int, default=SMNN_DEFAULTS["order"], help="S-MNN order R (default %(default)s)")
     group.add_argument("--no-fine-tune", action="store_true", help="stop after Adam")
     group.add_argument(
         "--no-plateau",
@@ -139,7 +123,9 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def _smoother(text: str | None) -> SavitzkyGolay | None:
+def _smoother(text: str | None):
+    from ..discovery import SavitzkyGolay
+
     if text is None:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*(?:,\s*(\d+)\s*)?", text)
@@ -150,6 +136,11 @@ def _smoother(text: str | None) -> SavitzkyGolay | None:
 
 
 def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
+    import jax
+
+    from ..data import Trajectories
+    from ..discovery import DiscoveryWarning, Ensemble, discover
+
     jax.config.update("jax_enable_x64", True)
     no_terms = all(spec is None for spec in (args.library, args.terms, args.terms_file))
     if args.template is not None:
@@ -205,6 +196,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
 
 
 def _library(args, fields: bool, weak: bool):
+    from ..discovery import CustomLibrary, parse_library
+
     parts = []
     if args.library is not None or not (args.terms or args.terms_file):
         default = ("poly2 + deriv4(poly2)" if weak else "poly2 + poly2*deriv4") if fields else "poly2"
@@ -221,6 +214,8 @@ def _library(args, fields: bool, weak: bool):
 
 
 def _method(args, fields: bool):
+    from ..discovery import SMNN, FiniteDifference, Sparse, WeakForm
+
     smoother = _smoother(args.smooth)
     name = args.method or ("sparse" if fields else "smnn")
     if name == "smnn":
@@ -252,6 +247,8 @@ def _threshold(text: str | None):
 
 def _optimizer(args):
     """The optimizer the flags ask for, or None for the default thresholding."""
+    from ..discovery import SR3, STLSQ, BestSubset
+
     threshold = _threshold(args.threshold)
     numeric = isinstance(threshold, float)
     if args.optimizer == "subset":
@@ -266,6 +263,10 @@ def _optimizer(args):
 
 
 def _plot(found, data, path: str) -> None:
+    import numpy as np
+
+    from ..integrators import integrate
+    from ..lower import InputSignal
     from ..plot import plot_discovery
 
     lowered = found.model.lower(dtype=np.float64)

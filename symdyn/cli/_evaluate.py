@@ -6,12 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-import jax
+from ._choices import INTEGRATORS_ANY
 
-from ..data import Trajectories
-from ..integrators import available
-from ..model import load
-from ..train import comparison_table, evaluate, load_network, read_network_metadata
+# JAX and SymPy are imported inside run: `--help` needs neither
 
 
 def add_parser(commands) -> None:
@@ -26,9 +23,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--label", nargs="+", help="a name per network for tables and plots (default file names)")
     parser.add_argument("--data", required=True, metavar="TEST.npz", help="held-out trajectories")
     parser.add_argument("--dt", type=float, help="model step (default the one the network was trained at)")
-    parser.add_argument(
-        "--method", choices=available(split=False), help="integrator (default the network's training one)"
-    )
+    parser.add_argument("--method", choices=INTEGRATORS_ANY, help="integrator (default the network's training one)")
     parser.add_argument("--jacobian", default="auto", choices=("auto", "exact", "hutchinson"), help="J_e estimate")
     parser.add_argument("--directions", type=int, default=4, help="Hutchinson directions (default 4)")
     parser.add_argument(
@@ -47,6 +42,12 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import jax
+
+    from ..data import Trajectories
+    from ..model import load
+    from ..train import comparison_table, evaluate, load_network, read_network_metadata
+
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     labels = args.label or [Path(path).stem for path in args.network]

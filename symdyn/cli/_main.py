@@ -8,10 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-import equinox as eqx
-
 from .._errors import SymdynError
-from .._results import SymdynRuntimeError
 from . import _audit, _check, _codegen, _discover, _evaluate, _mnn, _show, _simulate, _stability, _train
 
 _COMMANDS = (_check, _show, _codegen, _simulate, _stability, _audit, _discover, _train, _evaluate, _mnn)
@@ -41,6 +38,15 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+class _NeverRaised(Exception):
+    """Stands for an error class whose module was never imported: nothing can have raised it."""
+
+
+def _loaded(module: str, name: str) -> type[BaseException]:
+    """`module.name` if a command imported `module`; its errors are caught without importing it (JAX)."""
+    return getattr(sys.modules[module], name) if module in sys.modules else _NeverRaised
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="symdyn",
@@ -64,11 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymdynError as error:
         print(error, file=sys.stderr)
         return 1
-    except SymdynRuntimeError as error:
+    except _loaded("symdyn._results", "SymdynRuntimeError") as error:
         hint = getattr(args, "runtime_hint", None)
         print(f"symdyn {args.command}: error: {error.message}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 1
-    except eqx.EquinoxRuntimeError as error:  # raised inside a compiled program: its first line is the message
+    except _loaded("equinox", "EquinoxRuntimeError") as error:  # from a compiled program: the first line says it
         message = str(error).split("EquinoxRuntimeError: ", 1)[-1].split("\n", 1)[0]
         print(f"symdyn {args.command}: error: {message}", file=sys.stderr)
         return 1

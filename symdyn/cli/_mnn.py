@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import jax
-import numpy as np
-import optax
+if TYPE_CHECKING:
+    import numpy as np
 
-from ..data import Trajectories
-from ..smnn import DirectForecaster, MLPEncoder, ResNet1D, linear_ode_solver, mechanistic_forecaster
-from ..train import load_forecaster, read_forecaster_metadata, save_forecaster, score_forecaster, train_forecaster
+# JAX is imported inside the commands: `--help` needs it not
 
 
 def add_parser(commands) -> None:
@@ -86,6 +83,14 @@ def _add_evaluate(actions) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+    import optax
+
+    from ..data import Trajectories
+    from ..smnn import DirectForecaster, MLPEncoder, ResNet1D, linear_ode_solver, mechanistic_forecaster
+    from ..train import save_forecaster, train_forecaster
+
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     data = Trajectories.load(args.data)
@@ -154,6 +159,11 @@ class _Rollout(NamedTuple):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    import jax
+
+    from ..data import Trajectories
+    from ..train import load_forecaster, read_forecaster_metadata, score_forecaster
+
     metadata = read_forecaster_metadata(args.network)
     if metadata.get("dtype") == "float64":
         jax.config.update("jax_enable_x64", True)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import sympy as sp
-
-from ..model import expression_to_latex, expression_to_text, load
+# SymPy is imported inside run: `--help` needs it not
 
 
 def add_parser(commands) -> None:
@@ -23,6 +21,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sympy as sp
+
+    from ..model import expression_to_latex, expression_to_text, load
+
     model = load(args.file)
     if args.first_order:
         model = model.first_order()

@@ -6,16 +6,14 @@ import argparse
 import dataclasses
 import math
 import time
+from typing import TYPE_CHECKING
 
-import jax
-import numpy as np
+from ._choices import INTEGRATORS, PRESETS
 
-from ..data import PRESETS, FourierSeries, ModelInitial, SumOfSines, Trajectories, generate, load_signal, preset
-from ..integrators import available, default_method
-from ..model import load
-from ._assignments import assignments, draws
+if TYPE_CHECKING:
+    from ..data import Trajectories
 
-_FIELDS = {"model": ModelInitial, "sines": SumOfSines, "fourier": FourierSeries}
+# JAX and SymPy are imported inside the commands: `--help` needs neither
 
 
 def add_parser(commands) -> None:
@@ -26,7 +24,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--t0", type=float, default=0.0, help="initial time (default 0)")
     parser.add_argument(
         "--method",
-        choices=available(),
+        choices=INTEGRATORS,
         help="integrator (default rk4; for a PDE etdrk4, imex_trapezoid on a bounded grid over 2048 entries)",
     )
     parser.add_argument("--substeps", type=int, default=1, help="integrator steps per saved step (default 1)")
@@ -60,7 +58,7 @@ def add_parser(commands) -> None:
     )
     group.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     group = parser.add_argument_group("PDE models and data-set presets")
-    group.add_argument("--preset", choices=sorted(PRESETS), help="a seed's data set (ks, kdv); no FILE needed")
+    group.add_argument("--preset", choices=PRESETS, help="a seed's data set (ks, kdv); no FILE needed")
     group.add_argument(
         "--split", default="train", choices=("train", "validation", "test"), help="the preset's split (default train)"
     )
@@ -68,7 +66,7 @@ def add_parser(commands) -> None:
     group.add_argument(
         "--initial-field",
         default="model",
-        choices=sorted(_FIELDS),
+        choices=("fourier", "model", "sines"),
         help="initial fields: the model file's, the seeds' random sum of sines, or a random Fourier series",
     )
     group.add_argument("--derivatives", help="spectral (periodic default), fd2 or fd4")
@@ -77,6 +75,11 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+
+    from ..data import preset
+
     jax.config.update("jax_enable_x64", True)
     if not args.output.endswith(".npz"):
         raise ValueError(f"-o {args.output}: trajectories are written as .npz; name the file so (the plot: --plot)")
@@ -128,6 +131,14 @@ def _only_preset_flags(args: argparse.Namespace) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
+    import jax
+    import numpy as np
+
+    from ..data import FourierSeries, ModelInitial, SumOfSines, generate
+    from ..integrators import default_method
+    from ..model import load
+    from ._assignments import assignments, draws
+
     if args.file is None:
         raise ValueError("give a model FILE, or --preset NAME")
     if args.samples is not None or args.split != "train":
@@ -155,7 +166,7 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
     if model.is_pde:
         if values:
             raise ValueError("--initial sets ODE states; for fields use --initial-field model|sines|fourier")
-        initial = _FIELDS[args.initial_field]()
+        initial = {"model": ModelInitial, "sines": SumOfSines, "fourier": FourierSeries}[args.initial_field]()
     elif args.initial_field != "model":
         raise ValueError(f"--initial-field draws fields; {model.name} is an ODE (set its states with --initial)")
     else:
@@ -180,6 +191,7 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
 
 def _driven(low, model, inputs: str | None):
     """The lowered model driven by the --inputs file, or by its default signals."""
+    from ..data import load_signal
     if inputs is not None:
         if not model.inputs:
             raise ValueError(f"--inputs {inputs}: {model.name} declares no @inputs")

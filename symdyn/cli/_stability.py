@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import cmath
 
-from ..integrators import available, get
-from ..stability import preimages, region_summary
+from ._choices import INTEGRATORS
+
+# JAX and SymPy are imported inside the commands: `--help` needs neither
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "stability", help="stability functions and regions of integrators; preimages of a multiplier"
     )
-    parser.add_argument("methods", nargs="+", metavar="METHOD", choices=available())
+    parser.add_argument("methods", nargs="+", metavar="METHOD", choices=INTEGRATORS)
     parser.add_argument("--model", metavar="FILE", help="a PDE model: check --dt against its linear part's spectrum")
     parser.add_argument("--dt", type=float, help="the step to check, with --model")
     parser.add_argument("--plot", metavar="OUT.png", help="draw the regions |ζ(z)| <= 1 on one figure")
@@ -33,6 +34,9 @@ def _complex(text: str) -> complex:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..integrators import available, get
+    from ..stability import preimages, region_summary
+
     if args.model is not None:
         return _pde(args)
     split = [m for m in args.methods if m in available(split=True)]
@@ -66,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _pde(args: argparse.Namespace) -> int:
+    from ..integrators import get
     from ..model import load
     from ..stability import pde_stability
 

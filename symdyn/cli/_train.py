@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import jax
-import numpy as np
-import optax
+from ._choices import INTEGRATORS_ANY
 
-from ..data import Trajectories
-from ..integrators import available
-from ..model import load
-from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
+# JAX and SymPy are imported inside run: `--help` needs neither
 
 
 def add_parser(commands) -> None:
@@ -27,7 +22,7 @@ def add_parser(commands) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="NET.eqx", help="where to write the trained network")
     parser.add_argument("--rollout", type=int, default=2, help="model steps per training chunk, N (default 2)")
     parser.add_argument("--dt", type=float, help="model step, a multiple of the data's (default the data's)")
-    parser.add_argument("--method", default="rk4", choices=available(split=False), help="integrator (default rk4)")
+    parser.add_argument("--method", default="rk4", choices=INTEGRATORS_ANY, help="integrator (default rk4)")
     parser.add_argument("--regularizer", default="none", choices=("none", "ad", "fd"), help="default none")
     parser.add_argument(
         "--weight",
@@ -38,6 +33,13 @@ def add_parser(commands) -> None:
         help="one λ, or several to grid-search on --validation (default 1e-4)",
     )
     parser.add_argument("--directions", type=int, default=10, help="L_AD directions per point (default 10)")
+    parser.add_argument(
+        "--jacobian",
+        default="auto",
+        choices=("auto", "exact", "hutchinson"),
+        help="L_AD: the Jacobians formed (exact), or --directions probes (hutchinson); auto (default): exact when "
+        "the state has at most --directions entries",
+    )
     parser.add_argument("--distribution", default="gaussian", choices=("gaussian", "rademacher"))
     parser.add_argument("--known", metavar="KNOWN.sdyn", help="a hybrid: this model plus a network")
     parser.add_argument("--learn", nargs="+", metavar="STATE", help="with --known: the states the network adds to")
@@ -63,6 +65,14 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+    import optax
+
+    from ..data import Trajectories
+    from ..model import load
+    from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
+
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     data = Trajectories.load(args.data)
@@ -90,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if args.regularizer == "ad":
         if model is None:
             raise ValueError("--regularizer ad needs the true MODEL file (its exact Jacobian-vector products)")
-        regularizer = JacobianAD(model, args.weight[0], directions=args.directions, distribution=args.distribution)
+        regularizer = JacobianAD(
+            model, args.weight[0], directions=args.directions, distribution=args.distribution, jacobian=args.jacobian
+        )
     elif args.regularizer == "fd":
         regularizer = JacobianFD(args.weight[0])
     else:

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._progress import ProgressBar
-from ..integrators import AbstractIntegrator, default_method, get, integrate
+from ..integrators import AbstractIntegrator, AbstractMultistepIntegrator, default_method, get, integrate
 from ..lower import AbstractLoweredModel, LoweredModel
 from ..model import Model
 from ._initial import AbstractInitialCondition, ModelInitial
@@ -54,6 +54,7 @@ def generate(
     warmup: int = 0,
     method: str | AbstractIntegrator | None = None,
     batch_size: int = 64,
+    segment: int | None = None,
     dtype: Any = None,
     progress: bool = True,
 ) -> Trajectories:
@@ -75,6 +76,11 @@ def generate(
         warmup: saved-size steps integrated first and dropped (the seeds' 360 for KS).
         method: the integrator (default ETDRK4 for a PDE on a periodic domain, RK4 otherwise).
         batch_size: trajectories integrated together (one compilation for all batches).
+        segment: saved steps integrated per compiled call (default all of `duration`): the
+            trajectories are integrated in pieces of `segment` saved steps, the last one past the
+            end and cut, so that data sets of different durations share one compilation. Each
+            piece restarts the integrator from its first state (one-step methods only); times
+            agree with one piece to round-off.
         dtype: float32 or float64 (default JAX's default float), when `model` is lowered here.
         progress: show a progress bar over the batches.
 
@@ -92,7 +98,12 @@ def generate(
         >>> data.states.shape
         (4, 101, 4)
     """
-    for name, value in (("samples", samples), ("substeps", substeps), ("batch_size", batch_size)):
+    for name, value in (
+        ("samples", samples),
+        ("substeps", substeps),
+        ("batch_size", batch_size),
+        ("segment", 1 if segment is None else segment),
+    ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, not {value!r}")
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
@@ -105,12 +116,15 @@ def generate(
     else:
         raise TypeError(f"model must be a Model (symdyn.load(...)) or a lowered model, not {type(model).__name__}")
     integrator = get(method or default_method(low))
+    if segment is not None and isinstance(integrator, AbstractMultistepIntegrator):
+        raise ValueError(f"segment restarts the method at each piece; {integrator.name} is a multistep method")
+    segment = steps if segment is None else segment
     initial = initial or ModelInitial()
     key_p, key_x = jax.random.split(key)
     real = low.p.dtype if low.p is not None else jnp.result_type(float)
     defaults = tuple(float(v) for v in low.p) if low.p is not None else (None,) * len(low.parameter_names)
     p = draw_parameters(low.parameter_names, defaults, parameters or {}, samples, key_p, real, low.name)
-    x0 = _initial_states(initial, low, jax.random.split(key_x, samples), p)
+    keys = jax.random.split(key_x, samples)
 
     h = dt / substeps
     start = t0 + warmup * dt
@@ -119,13 +133,19 @@ def generate(
     with ProgressBar(samples, f"{low.name}: trajectories", enabled=progress and samples > batch) as bar:
         for first in range(0, samples, batch):
             index = np.minimum(np.arange(first, first + batch), samples - 1)  # the last batch padded: no recompile
-            x, q = x0[index], p[index]
+            q, taken = p[index], min(batch, samples - first)
+            x = _initial_states(initial, low, keys[index], q)
             if warmup:
                 x = integrate(low, x, t0, h, warmup * substeps, method=integrator, p=q, save_every=warmup * substeps)
                 x = x[:, -1]
-            states = integrate(low, x, start, h, steps * substeps, method=integrator, p=q, save_every=substeps)
-            taken = min(batch, samples - first)
-            pieces.append(np.asarray(states[:taken]))
+            saved = [np.asarray(x[:taken, None])]
+            for done in range(0, steps, segment):  # every piece runs the one compiled integration
+                states = integrate(
+                    low, x, start + done * dt, h, segment * substeps, method=integrator, p=q, save_every=substeps
+                )
+                saved.append(np.asarray(states[:taken, 1:]))
+                x = states[:, -1]
+            pieces.append(np.concatenate(saved, axis=1)[:, : steps + 1])
             bar.update(taken)
     states = np.concatenate(pieces)
     t = start + dt * np.arange(steps + 1)
@@ -162,7 +182,7 @@ def _inputs(low: AbstractLoweredModel, t: np.ndarray, p: jax.Array) -> dict[str,
 
 @eqx.filter_jit
 def _initial_states(initial: AbstractInitialCondition, low: AbstractLoweredModel, keys, p) -> jax.Array:
-    """One initial state per key and parameter row; compiled once per condition and model."""
+    """One initial state per key and parameter row; compiled once per condition, model and batch."""
     return jax.vmap(lambda k, q: initial.sample(k, low, q))(keys, p)
 
 

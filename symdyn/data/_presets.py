@@ -82,7 +82,8 @@ class Preset:
 
         Each split draws from `jax.random.fold_in(key, i)` with i its place in `splits`, so the
         splits are independent and a split is the same whichever others are generated. The
-        splits share one lowered model per precision, so their integration compiles once.
+        splits share one lowered model per precision and integrate in pieces of the shortest
+        split's steps, so that their integration compiles once.
         """
         if split not in self.splits:
             raise ValueError(f"preset {self.name} has splits {', '.join(self.splits)}, not {split!r}")
@@ -96,6 +97,7 @@ class Preset:
             substeps=self.substeps,
             warmup=self.warmup,
             method=self.method,
+            segment=min(saved for _, saved in self.splits.values()) - 1,
             parameters=self.parameters,
             key=jax.random.fold_in(key, list(self.splits).index(split)),
             progress=progress,

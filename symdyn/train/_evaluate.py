@@ -21,7 +21,7 @@ from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import AbstractLoweredModel
 from ..model import Model
 from ._losses import directions as probe_directions
-from ._losses import squared_norm
+from ._losses import jacobian_error, squared_norm
 from ._networks import AbstractNetwork, in_precision
 
 # state entries above which J_e is estimated (Hutchinson) rather than formed
@@ -247,14 +247,7 @@ def _point_errors(network, lowered, t, x, p, keys, jacobian: str, directions: in
     def point(args):
         t_i, x_i, p_i, k = args
         f_error = network(t_i, x_i) - lowered.rhs(t_i, x_i, p_i)
-        if jacobian == "exact":
-            learned = jax.jacfwd(lambda y: network(t_i, y))(x_i)
-            j_error = jnp.mean((learned - lowered.jac(t_i, x_i, p_i)) ** 2)
-        else:
-            v = probe_directions(k, (directions, *x_i.shape), "gaussian", x_i.dtype)
-            _, learned = jax.linearize(lambda y: network(t_i, y), x_i)
-            error = jax.vmap(learned)(v) - jax.vmap(lambda w: lowered.jvp(t_i, x_i, p_i, w))(v)
-            j_error = jnp.mean(squared_norm(error, leading=1)) / n**2
-        return jnp.mean(f_error**2), j_error
+        v = None if jacobian == "exact" else probe_directions(k, (directions, *x_i.shape), "gaussian", x_i.dtype)
+        return jnp.mean(f_error**2), jacobian_error(network, lowered, t_i, x_i, p_i, v) / n**2
 
     return jax.lax.map(point, (t, x, p, keys), batch_size=_POINTS_PER_BATCH)

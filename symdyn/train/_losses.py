@@ -2,6 +2,7 @@
 L_AD (known dynamics, eqs. 5-7) and L_FD (unknown dynamics, eqs. 8-10)."""
 
 import abc
+import math
 from typing import Any
 
 import equinox as eqx
@@ -16,6 +17,7 @@ from ..model import Model
 from ._networks import AbstractNetwork
 
 _DISTRIBUTIONS = ("gaussian", "rademacher")
+_JACOBIANS = ("auto", "exact", "hutchinson")
 
 
 def rollout(
@@ -68,29 +70,43 @@ def _weight(weight: float) -> jax.Array:
 
 
 class JacobianAD(AbstractRegularizer):
-    """L_AD (seed eqs. 6-7): ‖(J_{F_θ} − J_F)(x) v‖² over V random directions v per trajectory point.
+    """L_AD (seed eqs. 5-7): ‖J_{F_θ} − J_F‖²_F at every trajectory point, formed or estimated.
 
-    J_F v is the model's exact, symbolic Jacobian-vector product (the lowered model's `jvp`, at each
-    trajectory's own parameters); J_{F_θ} v is forward-mode autodiff of the network. The mean
-    over directions is Hutchinson's estimate of ‖J_{F_θ} − J_F‖²_F (eq. 5). For a PDE the state
-    is the whole grid and J_F v the linearised operator applied to v: one product, never a matrix.
+    Hutchinson's estimate (eqs. 6-7) is ‖(J_{F_θ} − J_F)(x) v‖² averaged over V random directions
+    v per point: J_F v is the model's exact, symbolic Jacobian-vector product (the lowered model's
+    `jvp`, at each trajectory's own parameters), J_{F_θ} v forward-mode autodiff of the network.
+    For a PDE the state is the whole grid and J_F v the linearised operator applied to v: one
+    product, never a matrix. Where the state has no more entries d than V, the Jacobians formed
+    (d products of the network, the model's symbolic Jacobian) cost less and carry no variance:
+    `jacobian="auto"` takes them then (the seed's two-body and rigid body, d = 4 and 3 for V = 10).
 
     Args:
         model: the true dynamics, an ODE or a PDE, as a `Model` (lowered here) or lowered.
         weight: λ. directions: V (the seed's 10). distribution: "gaussian" (the seed's) or
             "rademacher" (lower variance).
+        jacobian: "exact" (the Jacobians formed), "hutchinson" (V probes), or "auto": exact when
+            d ≤ V.
 
     Example:
         >>> reg = JacobianAD(symdyn.load("examples/two_body.sdyn"), weight=1e-3)
+        >>> reg.jacobian
+        'exact'
     """
 
     model: AbstractLoweredModel
     weight: jax.Array
     directions: int = eqx.field(static=True)
     distribution: str = eqx.field(static=True)
+    jacobian: str = eqx.field(static=True)
 
     def __init__(
-        self, model: Model | AbstractLoweredModel, weight: float, *, directions: int = 10, distribution="gaussian"
+        self,
+        model: Model | AbstractLoweredModel,
+        weight: float,
+        *,
+        directions: int = 10,
+        distribution="gaussian",
+        jacobian: str = "auto",
     ):
         if isinstance(model, Model):
             model = model.lower()
@@ -100,8 +116,12 @@ class JacobianAD(AbstractRegularizer):
             raise ValueError(f"directions must be a positive int, not {directions!r}")
         if distribution not in _DISTRIBUTIONS:
             raise ValueError(f"distribution must be one of {', '.join(_DISTRIBUTIONS)}, not {distribution!r}")
+        if jacobian not in _JACOBIANS:
+            raise ValueError(f"jacobian must be one of {', '.join(_JACOBIANS)}, not {jacobian!r}")
+        if jacobian == "auto":
+            jacobian = "exact" if math.prod(model.state_shape) <= directions else "hutchinson"
         self.model, self.weight = model, _weight(weight)
-        self.directions, self.distribution = directions, distribution
+        self.directions, self.distribution, self.jacobian = directions, distribution, jacobian
 
     @property
     def name(self) -> str:
@@ -112,14 +132,24 @@ class JacobianAD(AbstractRegularizer):
         x = chunks.states.reshape(-1, *state)
         t = chunks.t.reshape(-1)
         p = jnp.repeat(chunks.p, chunks.states.shape[1], axis=0)
+        if self.jacobian == "exact":
+            return jnp.mean(jax.vmap(lambda *point: jacobian_error(network, self.model, *point))(t, x, p))
         v = directions(key, (x.shape[0], self.directions, *state), self.distribution, x.dtype)
+        return jnp.mean(jax.vmap(lambda *point: jacobian_error(network, self.model, *point))(t, x, p, v))
 
-        def point(t, x, p, v):
-            _, learned = jax.linearize(lambda y: network(t, y), x)
-            error = jax.vmap(learned)(v) - jax.vmap(lambda w: self.model.jvp(t, x, p, w))(v)
-            return jnp.mean(squared_norm(error, leading=1))
 
-        return jnp.mean(jax.vmap(point)(t, x, p, v))
+def jacobian_error(
+    network: AbstractNetwork, model: AbstractLoweredModel, t: jax.Array, x: jax.Array, p: jax.Array, v=None
+) -> jax.Array:
+    """‖(J_{F_θ} − J_F)(x)‖²_F at one point `x` (*state): with the Jacobians formed (`jax.jacfwd` of the
+    network, the model's symbolic `jac`), or with probes `v` (V, *state) Hutchinson's estimate, the mean of
+    ‖(J_{F_θ} − J_F)(x) v_k‖² (one linearization of the network for all V, the model's `jvp`)."""
+    if v is None:
+        learned = jax.jacfwd(lambda y: network(t, y))(x)
+        return jnp.sum((learned - model.jac(t, x, p)) ** 2)
+    _, learned = jax.linearize(lambda y: network(t, y), x)
+    error = jax.vmap(learned)(v) - jax.vmap(lambda w: model.jvp(t, x, p, w))(v)
+    return jnp.mean(squared_norm(error, leading=1))
 
 
 class JacobianFD(AbstractRegularizer):
