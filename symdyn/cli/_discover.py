@@ -10,6 +10,7 @@ import warnings
 import jax
 import numpy as np
 
+from .._distributed import is_writer
 from ..data import Trajectories
 from ..discovery import (
     SMNN,
@@ -27,6 +28,7 @@ from ..discovery import (
     parse_library,
 )
 from ..integrators import integrate
+from ._devices import add_device_flags, start_devices
 
 
 def add_parser(commands) -> None:
@@ -128,6 +130,7 @@ def add_parser(commands) -> None:
     group = parser.add_argument_group("sparse")
     group.add_argument("--fd-order", type=int, default=4, help="central-difference order 2, 4 or 6 (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_flags(parser)
     parser.set_defaults(run=run)
 
 
@@ -143,6 +146,7 @@ def _smoother(text: str | None) -> SavitzkyGolay | None:
 
 def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     jax.config.update("jax_enable_x64", True)
+    start_devices(args, "discover")
     no_terms = all(spec is None for spec in (args.library, args.terms, args.terms_file))
     if args.template is not None:
         if not no_terms or args.states:
@@ -176,16 +180,17 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     for warning in found.warnings:
         print(f"symdyn discover: warning: {warning}", file=sys.stderr)
     if args.output:
-        found.save(args.output)
+        if is_writer():
+            found.save(args.output)
         print(f"discovered model -> {args.output}")
     else:
         print(found.model)
-    if args.plot:
+    if args.plot and is_writer():
         if found.model.is_pde:
             raise ValueError("--plot draws ODE trajectories; run the discovered PDE with `symdyn simulate --plot`")
         _plot(found, Trajectories.load(data, [s.name for s in found.model.state_vector]), args.plot)
         print(f"plot -> {args.plot}")
-    if args.pareto:
+    if args.pareto and is_writer():
         if not found.pareto:
             raise ValueError("--pareto draws what --threshold auto tried; give --threshold auto")
         from ..plot import plot_pareto

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import jax
 
+from .._distributed import is_writer
 from ..data import Trajectories
 from ..integrators import available
 from ..model import load
 from ..train import comparison_table, evaluate, load_network, read_network_metadata
+from ._devices import add_device_flags, start_devices
 
 
 def add_parser(commands) -> None:
@@ -43,12 +45,14 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one network)")
     parser.add_argument("--x64", action="store_true", help="evaluate in float64 (default float32)")
+    add_device_flags(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    start_devices(args, "evaluate")
     labels = args.label or [Path(path).stem for path in args.network]
     if len(labels) != len(args.network):
         raise ValueError(f"{len(labels)} --label values for {len(args.network)} --network files")
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             jacobian=args.jacobian,
             directions=args.directions,
             diverged_above=args.diverged_above,
+            devices=args.devices,
         )
         evaluations[label] = evaluation
         print(f"{label}: {evaluation.relative_error.shape[0]} rollouts to t = {evaluation.t[-1]:g}")
@@ -75,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         evaluation.save(args.output)
         print(f"metrics -> {args.output}")
-    if args.plots:
+    if args.plots and is_writer():
         from ..plot import plot_conserved_errors, plot_rollouts, plot_space_time
 
         os.makedirs(args.plots, exist_ok=True)

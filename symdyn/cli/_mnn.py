@@ -14,6 +14,7 @@ import optax
 from ..data import Trajectories
 from ..smnn import DirectForecaster, MLPEncoder, ResNet1D, linear_ode_solver, mechanistic_forecaster
 from ..train import load_forecaster, read_forecaster_metadata, save_forecaster, score_forecaster, train_forecaster
+from ._devices import add_device_flags, start_devices
 
 
 def add_parser(commands) -> None:
@@ -66,6 +67,7 @@ def _add_train(actions) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--x64", action="store_true", help="train in float64 (default float32)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_flags(parser)
     parser.set_defaults(run=_train)
 
 
@@ -88,6 +90,7 @@ def _add_evaluate(actions) -> None:
 def _train(args: argparse.Namespace) -> int:
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    start_devices(args, "mnn train")
     data = Trajectories.load(args.data)
     validation = Trajectories.load(args.validation, names=data.names) if args.validation else None
     grid = tuple(len(axis) for axis in data.grid)
@@ -130,6 +133,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         resume=args.resume,
         progress=not args.quiet,
+        devices=args.devices,
     )
     save_forecaster(
         args.output,

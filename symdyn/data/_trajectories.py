@@ -28,6 +28,7 @@ from jaxtyping import Array, Float
 
 from ..model import match_name, spellings
 from ._npz import save_npz_atomically
+from ._shards import read_manifest
 
 _UNIFORM_TOLERANCE = 1e-5  # relative; text files round their times
 _METADATA = ("t", "state_names", "observed_names", "parameter_names", "parameters", "coordinate_names", "model")
@@ -230,7 +231,8 @@ class Trajectories:
         Args:
             source: a `.npz` file (as `symdyn simulate` writes it, or any with an array `t` and one
                 array per state, (T,) or (M, T)), a `.csv` file with a header row naming `t` and the
-                states, a mapping of such arrays, or `Trajectories`.
+                states, the `.json` manifest of shards that `symdyn simulate --shards` writes (their
+                trajectories in order), a mapping of such arrays, or `Trajectories`.
             names: the states to take, in this order (a model's states); by default the file's
                 own (`state_names`), else every numeric array but `t`.
 
@@ -241,6 +243,8 @@ class Trajectories:
         if isinstance(source, Trajectories):
             return source if names is None else source.select(names)
         origin = "data"
+        if isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".json"):
+            return cls.concatenate([cls.load(shard, names) for shard in read_manifest(source)])
         if isinstance(source, (str, os.PathLike)):
             origin = os.fspath(source)
             source = _read_file(origin)
@@ -249,6 +253,33 @@ class Trajectories:
                 f"trajectories come from a file name, a mapping of arrays or Trajectories, not {type(source).__name__}"
             )
         return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, origin)
+
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Trajectories]) -> Trajectories:
+        """The trajectories of `parts` (same states, times and grid) one after another.
+
+        Raises:
+            ValueError: the parts differ in their states, times or grid.
+        """
+        first = parts[0]
+        for part in parts[1:]:
+            same = (
+                part.names == first.names
+                and part.parameter_names == first.parameter_names
+                and np.array_equal(part.t, first.t)
+                and len(part.grid) == len(first.grid)
+                and all(np.array_equal(a, b) for a, b in zip(part.grid, first.grid))
+                and set(part.observed) == set(first.observed)
+            )
+            if not same:
+                raise ValueError(f"{part.origin} and {first.origin} hold different states, times or grids")
+        return dataclasses.replace(
+            first,
+            states=np.concatenate([part.states for part in parts]),
+            parameters=np.concatenate([part.parameters for part in parts]),
+            observed={name: np.concatenate([part.observed[name] for part in parts]) for name in first.observed},
+        )
 
 
 def _strings(arrays: Mapping[str, np.ndarray], key: str) -> tuple[str, ...]:
@@ -359,7 +390,7 @@ def _read_file(path: str) -> dict[str, np.ndarray]:
             return {k: archive[k] for k in archive.files}
     if path.endswith(".csv"):
         return _read_csv(path)
-    raise ValueError(f"{path}: trajectory files are .npz or .csv")
+    raise ValueError(f"{path}: trajectory files are .npz, .csv or a .json manifest of .npz shards")
 
 
 def _read_csv(path: str) -> dict[str, np.ndarray]:
