@@ -127,7 +127,9 @@ def device_mesh(devices: int | None = None) -> Mesh:
         raise ValueError(f"--devices must be a positive int, not {devices!r}")
     if devices > len(every):
         raise ValueError(
-            f"--devices {devices} but {len(every)} {every[0].platform} device{'s' * (len(every) > 1)} are available"
+            f"--devices {devices} but {len(every)} {every[0].platform} "
+            + ("devices are" if len(every) > 1 else "device is")
+            + " available"
         )
     if devices % processes:
         raise ValueError(f"--devices {devices} does not split evenly over {processes} processes")
@@ -145,8 +147,8 @@ def describe(mesh: Mesh) -> str:
 
 
 def log_devices(command: str, mesh: Mesh) -> None:
-    """One line on stderr, from process 0, naming the devices and processes of `command`."""
-    if is_writer():
+    """One line on stderr, from process 0, naming the devices and processes of `command`; one device says nothing."""
+    if is_writer() and mesh.devices.size > 1:
         print(f"symdyn {command}: {describe(mesh)}", file=sys.stderr)
 
 

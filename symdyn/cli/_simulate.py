@@ -153,7 +153,7 @@ def _sharded(args: argparse.Namespace, started: float) -> int:
         data, how = _data(args, rows=span)
         data.save(path)
     elapsed = time.perf_counter() - started
-    made = f"{args.shards - kept} shards written" + (f", {kept} kept" if kept else "")
+    made = f"{args.shards - kept} written" + (f", {kept} kept" if kept else "")
     print(f"{count} trajectories in {args.shards} shards ({made}) in {elapsed:.2f} s -> {manifest}")
     return 0
 
