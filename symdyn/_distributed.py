@@ -17,8 +17,13 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 AXIS = "batch"
 
-# environments whose launchers start one process per task; jax.distributed.initialize() reads them
-_LAUNCHERS = ("SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE")
+
+def _launched_together() -> bool:
+    """Whether a launcher started this process as one of several: SLURM (`srun`), Open MPI (`mpirun`), or the
+    workers of a TPU slice; `jax.distributed.initialize()` reads their environments."""
+    counts = [os.environ.get(name, "1") for name in ("SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE")]
+    workers = os.environ.get("TPU_PROCESS_ADDRESSES") or os.environ.get("TPU_WORKER_HOSTNAMES") or ""
+    return any(count.isdigit() and int(count) > 1 for count in counts) or "," in workers
 
 
 def initialize_distributed(
@@ -30,8 +35,9 @@ def initialize_distributed(
 ) -> None:
     """Join the processes of one run through `jax.distributed`, before any other JAX computation.
 
-    With no arguments, a SLURM or Open MPI launch of several tasks is detected (JAX reads its
-    environment); a single process does nothing. On CPUs the collectives run over gloo.
+    With no arguments, a SLURM or Open MPI launch of several tasks, or the workers of a TPU slice,
+    are detected (JAX reads their environment); a single process does nothing. On CPUs the
+    collectives run over gloo.
 
     Args:
         coordinator: HOST:PORT of process 0 (`--coordinator`). num_processes: the process count
@@ -51,7 +57,7 @@ def initialize_distributed(
     if jax.distributed.is_initialized():
         return
     if all(value is None for value in given.values()):
-        if any(int(os.environ.get(name, "1")) > 1 for name in _LAUNCHERS):
+        if _launched_together():
             jax.config.update("jax_cpu_collectives_implementation", "gloo")
             jax.distributed.initialize(initialization_timeout=int(math.ceil(timeout)))
         return
