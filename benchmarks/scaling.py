@@ -68,27 +68,42 @@ def main() -> None:
     network = MLP(data.names, key=jax.random.PRNGKey(1))
     devices = counts(jax.device_count())
     print(f"{jax.device_count()} {jax.devices()[0].platform} devices; two-body, MLP 200, RK4, N = 2, float32")
-    print(f"training: {len(data)} trajectories, batch {args.batch}; generation: {args.trajectories} trajectories, "
-          "t = 0..1, dt = 0.01")
-    print(f"{'devices':>8} {'train chunks/s':>15} {'ratio':>7} {'differs':>9} {'simulate traj/s':>16} {'ratio':>7} "
-          f"{'differs':>9}")
+    print(
+        f"training: {len(data)} trajectories, batch {args.batch}; generation: {args.trajectories} trajectories, "
+        "t = 0..1, dt = 0.01"
+    )
+    print(
+        f"{'devices':>8} {'train chunks/s':>15} {'ratio':>7} {'differs':>9} {'simulate traj/s':>16} {'ratio':>7} "
+        f"{'differs':>9}"
+    )
     base = None
     for n in devices:
         if args.batch % n:
             print(f"{n:>8}  (batch {args.batch} does not split over {n} devices)")
             continue
         options = dict(rollout=2, epochs=args.epochs, key=key, batch_size=args.batch, progress=False, devices=n)
-        seconds, trained = warm(lambda: train(network, data, **options))
+        seconds, trained = warm(lambda options=options: train(network, data, **options))
         chunks = (trained.settings["chunks"] // args.batch) * args.batch * args.epochs
         weights = jax.tree.leaves(eqx.filter(trained.last_network, eqx.is_array))
         gen_seconds, made = warm(
-            lambda: generate(model, parameters=draws, samples=args.trajectories, duration=duration, dt=0.01,
-                             key=key, batch_size=args.trajectories, progress=False, devices=n)
+            lambda n=n: generate(
+                model,
+                parameters=draws,
+                samples=args.trajectories,
+                duration=duration,
+                dt=0.01,
+                key=key,
+                batch_size=args.trajectories,
+                progress=False,
+                devices=n,
+            )
         )
         row = (chunks / seconds, args.trajectories / gen_seconds, weights, made.states)
         base = base or row
-        print(f"{n:>8} {row[0]:>15.0f} {row[0] / base[0]:>7.2f} {largest_difference(weights, base[2]):>9.1e} "
-              f"{row[1]:>16.0f} {row[1] / base[1]:>7.2f} {largest_difference([made.states], [base[3]]):>9.1e}")
+        print(
+            f"{n:>8} {row[0]:>15.0f} {row[0] / base[0]:>7.2f} {largest_difference(weights, base[2]):>9.1e} "
+            f"{row[1]:>16.0f} {row[1] / base[1]:>7.2f} {largest_difference([made.states], [base[3]]):>9.1e}"
+        )
 
 
 if __name__ == "__main__":

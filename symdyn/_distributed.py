@@ -68,8 +68,9 @@ def initialize_distributed(
     if num_processes < 1:
         raise ValueError(f"--num-processes must be at least 1, not {num_processes}")
     if not 0 <= process_id < num_processes:
-        raise ValueError(f"--process-id {process_id} is out of range: 0 .. {num_processes - 1} for --num-processes "
-                         f"{num_processes}")
+        raise ValueError(
+            f"--process-id {process_id} is out of range: 0 .. {num_processes - 1} for --num-processes {num_processes}"
+        )
     if num_processes == 1:
         return
     if process_id == 0:
@@ -145,7 +146,7 @@ def device_mesh(devices: int | None = None) -> Mesh:
 
 
 def describe(mesh: Mesh) -> str:
-    """"on 4 cpu devices, 2 processes"."""
+    """ "on 4 cpu devices, 2 processes"."""
     count = mesh.devices.size
     processes = len({d.process_index for d in mesh.devices.flat})
     platform = mesh.devices.flat[0].platform
@@ -217,8 +218,7 @@ def to_host(tree: Any) -> Any:
         from jax.experimental import multihost_utils  # only across processes
 
         return jax.tree.map(
-            lambda a: np.asarray(multihost_utils.process_allgather(a, tiled=True))
-            if isinstance(a, jax.Array) else a,
+            lambda a: np.asarray(multihost_utils.process_allgather(a, tiled=True)) if isinstance(a, jax.Array) else a,
             tree,
         )
     return jax.tree.map(lambda a: np.asarray(a) if isinstance(a, jax.Array) else a, tree)

@@ -46,13 +46,23 @@ def devices(folder: pathlib.Path) -> dict:
 
     import symdyn
     from symdyn.data import Uniform, generate
-    from symdyn.train import MLP, evaluate, train
-    from symdyn.train import _train
+    from symdyn.train import MLP, _train, evaluate, train
 
     model = symdyn.load(TWO_BODY)
     key = jax.random.PRNGKey(1)
-    data = {n: generate(model, parameters={"e": Uniform(0.5, 0.7)}, samples=7, duration=0.4, dt=0.01, key=key,
-                        progress=False, devices=n) for n in (1, 4)}
+    data = {
+        n: generate(
+            model,
+            parameters={"e": Uniform(0.5, 0.7)},
+            samples=7,
+            duration=0.4,
+            dt=0.01,
+            key=key,
+            progress=False,
+            devices=n,
+        )
+        for n in (1, 4)
+    }
     data[1].save(folder / "reference.npz")
     network = MLP(data[1].names, width=8, key=jax.random.PRNGKey(5))
     options = dict(rollout=1, epochs=3, key=jax.random.PRNGKey(3), batch_size=8, progress=False)
@@ -74,6 +84,22 @@ def devices(folder: pathlib.Path) -> dict:
     _train._epoch = epoch
     resumed = train(network, data[1], devices=1, checkpoint=path, resume=True, **options)
     evaluations = {n: evaluate(one.network, model, data[1], devices=n).predicted for n in (1, 4)}
+    # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
+    from symdyn.discovery import SMNN
+
+    t = np.linspace(0, 2, 201)
+    decay = {"t": t, "x": 2 * np.exp(-0.7 * t)}
+    template = symdyn.parse("model M\n    @unknowns k = 0\n    @variables x(t) = 2\n    D(x) ~ -exp(k)*x\nend\n")
+    found = {
+        n: symdyn.discover(
+            template,
+            decay,
+            progress=False,
+            threshold=0.0,
+            method=SMNN(steps=20, batch_size=16, sequence_length=20, fine_tune=False, devices=n),
+        ).values
+        for n in (1, 4)
+    }
     return {
         "devices": jax.device_count(),
         "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
@@ -81,6 +107,7 @@ def devices(folder: pathlib.Path) -> dict:
         "history_relative": float(np.max(np.abs(four.history[:, :2] - one.history[:, :2]) / one.history[:, :2])),
         "resume_relative": relative(resumed.last_network, one.last_network),
         "evaluate_relative": float(np.max(np.abs(evaluations[4] - evaluations[1])) / np.max(np.abs(evaluations[1]))),
+        "discover_relative": float(np.max(np.abs(found[4] - found[1]) / np.abs(found[1]))),
         "batch_refused": message(lambda: train(network, data[1], devices=4, **(options | {"batch_size": 6}))),
         "devices_refused": message(lambda: train(network, data[1], devices=5, **options)),
     }

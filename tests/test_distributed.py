@@ -78,9 +78,16 @@ def test_data_and_rollouts_split_by_trajectory_equal_one_device(runs):
     assert four["evaluate_relative"] < 1e-12  # a matrix product's round-off differs with the batch's shape
 
 
+def test_smnn_discovery_on_four_devices_equals_one_device(runs):
+    _, four, _ = runs
+    assert four["discover_relative"] < 1e-9
+
+
 def test_a_batch_that_does_not_split_and_too_many_devices_are_refused(runs):
     _, four, _ = runs
-    assert four["batch_refused"] == "batch_size 6 does not split over 4 devices; take a multiple of 4, or fewer --devices"
+    assert (
+        four["batch_refused"] == "batch_size 6 does not split over 4 devices; take a multiple of 4, or fewer --devices"
+    )
     assert four["devices_refused"] == "--devices 5 but 4 cpu devices are available"
 
 
@@ -103,10 +110,10 @@ def test_training_across_two_processes_equals_one_process(tmp_path):
     processes = pair(tmp_path, "train")
     assert processes[0]["written"] == ["data.npz", "net.eqx", "run.ckpt"] and processes[1]["written"] == []
     assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
-    from symdyn.train import load_network
-
     import equinox as eqx
     import jax
+
+    from symdyn.train import load_network
 
     ours, theirs = (
         jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array)) for path in (tmp_path / "0/net.eqx", alone)
@@ -165,8 +172,13 @@ def test_shards_make_the_whole_data_set_and_resume_shard_by_shard(tmp_path, caps
     assert main(["simulate", *flags, "-o", str(tmp_path / "whole.npz")]) == 0
     assert main(["simulate", *flags, "-o", str(tmp_path / "data.npz"), "--shards", "3"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["data-00000-of-00003.npz", "data-00001-of-00003.npz", "data-00002-of-00003.npz", "data.json",
-                     "whole.npz"]
+    assert names == [
+        "data-00000-of-00003.npz",
+        "data-00001-of-00003.npz",
+        "data-00002-of-00003.npz",
+        "data.json",
+        "whole.npz",
+    ]
     whole, sharded = Trajectories.load(tmp_path / "whole.npz"), Trajectories.load(tmp_path / "data.json")
     np.testing.assert_array_equal(sharded.states, whole.states)
     np.testing.assert_array_equal(sharded.parameters, whole.parameters)
@@ -187,7 +199,9 @@ def test_shards_make_the_whole_data_set_and_resume_shard_by_shard(tmp_path, caps
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
     np.testing.assert_array_equal(Trajectories.load(tmp_path / "data.json").states, whole.states)
 
-    assert main(["simulate", *flags[:-4], "--trajectories", "5", "-o", str(tmp_path / "data.npz"), "--shards", "3"]) == 2
+    assert (
+        main(["simulate", *flags[:-4], "--trajectories", "5", "-o", str(tmp_path / "data.npz"), "--shards", "3"]) == 2
+    )
     assert "data.json holds another split of the trajectories; remove it" in capsys.readouterr().err
     assert main(["simulate", *flags, "-o", str(tmp_path / "more.npz"), "--shards", "7"]) == 2
     assert "--shards must be between 1 and the 6 trajectories, not 7" in capsys.readouterr().err

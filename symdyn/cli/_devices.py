@@ -31,9 +31,7 @@ def add_device_flags(parser: argparse.ArgumentParser) -> None:
 
 def start_devices(args: argparse.Namespace, command: str) -> Mesh:
     """Join the processes, choose the devices and say so once; called first by each long command."""
-    initialize_distributed(
-        args.coordinator, args.num_processes, args.process_id, timeout=args.coordinator_timeout
-    )
+    initialize_distributed(args.coordinator, args.num_processes, args.process_id, timeout=args.coordinator_timeout)
     mesh = device_mesh(args.devices)
     log_devices(command, mesh)
     return mesh

@@ -228,6 +228,7 @@ def _method(args, fields: bool):
             order=args.order,
             smoother=smoother,
             fine_tune=not args.no_fine_tune,
+            devices=args.devices,
             **({"plateau": None} if args.no_plateau else {}),
         )
     if name == "weak":

@@ -254,7 +254,6 @@ class Trajectories:
             )
         return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, origin)
 
-
     @classmethod
     def concatenate(cls, parts: Sequence[Trajectories]) -> Trajectories:
         """The trajectories of `parts` (same states, times and grid) one after another.

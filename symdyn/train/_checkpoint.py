@@ -11,7 +11,6 @@ import equinox as eqx
 import numpy as np
 
 from .._distributed import is_writer
-
 from ._networks import AbstractNetwork, in_precision, network_kind
 
 _MAGIC = "symdyn-network-v1"

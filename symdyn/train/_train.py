@@ -13,10 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-
 from jax.sharding import NamedSharding, PartitionSpec
 
-from .._distributed import AXIS,  check_split, device_mesh, is_writer, replicate, to_host
+from .._distributed import AXIS, check_split, device_mesh, replicate, to_host
 from .._progress import ProgressBar
 from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get
@@ -196,8 +195,9 @@ def fit(
     Each epoch visits the samples in a fresh random order, in minibatches of `batch_size` (a
     remainder is left out), all under one compiled `lax.scan`; the validation score is taken after
     every epoch and the best model kept. The minibatch is split over a mesh of devices along its
-    sample axis; the state is replicated on every device and process. Epoch k draws its randomness from `fold_in(key, k)`, so a
-    run resumed from a checkpoint gives the same result as an uninterrupted one.
+    sample axis; the state is replicated on every device and process. Epoch k draws its randomness
+    from `fold_in(key, k)`, so a run resumed from a checkpoint gives the same result as an
+    uninterrupted one.
 
     Args:
         model: an equinox module; its inexact arrays are trained.
