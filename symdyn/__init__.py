@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._distributed import device_mesh, initialize_distributed, is_writer
 from ._errors import SymdynError, SymdynSemanticError, SymdynSyntaxError
 from ._results import RESULTS, SymdynRuntimeError
 from .discovery import discover
@@ -19,7 +20,10 @@ __all__ = [
     "SymdynRuntimeError",
     "SymdynSemanticError",
     "SymdynSyntaxError",
+    "device_mesh",
     "discover",
+    "initialize_distributed",
+    "is_writer",
     "load",
     "parse",
 ]

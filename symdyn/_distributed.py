@@ -54,9 +54,9 @@ def initialize_distributed(
     given = {"--coordinator": coordinator, "--num-processes": num_processes, "--process-id": process_id}
     if not (timeout > 0 and math.isfinite(timeout)):
         raise ValueError(f"--coordinator-timeout must be a positive number of seconds, not {timeout}")
-    if jax.distributed.is_initialized():
-        return
     if all(value is None for value in given.values()):
+        if jax.distributed.is_initialized():
+            return
         if _launched_together():
             jax.config.update("jax_cpu_collectives_implementation", "gloo")
             jax.distributed.initialize(initialization_timeout=int(math.ceil(timeout)))
@@ -71,7 +71,7 @@ def initialize_distributed(
         raise ValueError(
             f"--process-id {process_id} is out of range: 0 .. {num_processes - 1} for --num-processes {num_processes}"
         )
-    if num_processes == 1:
+    if num_processes == 1 or jax.distributed.is_initialized():  # joined already: a second command in this process
         return
     if process_id == 0:
         _check_bindable(port, coordinator)
