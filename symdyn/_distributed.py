@@ -78,12 +78,19 @@ def initialize_distributed(
     else:
         _wait_for(host, port, timeout, coordinator)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=coordinator,
-        num_processes=num_processes,
-        process_id=process_id,
-        initialization_timeout=int(math.ceil(timeout)),
-    )
+    try:
+        jax.distributed.initialize(
+            coordinator_address=coordinator,
+            num_processes=num_processes,
+            process_id=process_id,
+            initialization_timeout=int(math.ceil(timeout)),
+        )
+    except RuntimeError as error:  # the others did not all join in time
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"--coordinator {coordinator}: the {num_processes} processes (--num-processes) did not all join "
+            f"within --coordinator-timeout {timeout:g} s ({first})"
+        ) from None
 
 
 def _address(coordinator: str) -> tuple[str, int]:
