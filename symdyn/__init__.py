@@ -7,6 +7,7 @@ so that the command line starts at once; `from symdyn import Model` imports what
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
+from ._distributed import device_mesh, initialize_distributed, is_writer
 from ._errors import SymdynError, SymdynSemanticError, SymdynSyntaxError
 
 try:
@@ -30,7 +31,10 @@ __all__ = [
     "SymdynRuntimeError",
     "SymdynSemanticError",
     "SymdynSyntaxError",
+    "device_mesh",
     "discover",
+    "initialize_distributed",
+    "is_writer",
     "load",
     "parse",
 ]

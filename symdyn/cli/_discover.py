@@ -8,6 +8,7 @@ import sys
 import warnings
 
 from ._choices import SMNN_DEFAULTS, WEAK_DEFAULTS
+from ._devices import add_device_flags, start_devices
 
 # JAX, SymPy and the discovery package are imported inside the functions that use them: `--help` needs none
 
@@ -120,6 +121,7 @@ def add_parser(commands) -> None:
     group = parser.add_argument_group("sparse")
     group.add_argument("--fd-order", type=int, default=4, help="central-difference order 2, 4 or 6 (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_flags(parser)
     parser.set_defaults(run=run)
 
 
@@ -138,10 +140,12 @@ def _smoother(text: str | None):
 def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     import jax
 
+    from .._distributed import is_writer
     from ..data import Trajectories
     from ..discovery import DiscoveryWarning, Ensemble, discover
 
     jax.config.update("jax_enable_x64", True)
+    start_devices(args, "discover")
     no_terms = all(spec is None for spec in (args.library, args.terms, args.terms_file))
     if args.template is not None:
         if not no_terms or args.states or args.inputs:
@@ -175,17 +179,18 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one flag after another
     for warning in found.warnings:
         print(f"symdyn discover: warning: {warning}", file=sys.stderr)
     if args.output:
-        found.save(args.output)
+        if is_writer():
+            found.save(args.output)
         print(f"discovered model -> {args.output}")
     else:
         print(found.model)
-    if args.plot:
+    if args.plot and is_writer():
         if found.model.is_pde:
             raise ValueError("--plot draws ODE trajectories; run the discovered PDE with `symdyn simulate --plot`")
         states, inputs = [s.name for s in found.model.state_vector], [i.name for i in found.model.inputs]
         _plot(found, Trajectories.load(data, states, inputs=inputs), args.plot)
         print(f"plot -> {args.plot}")
-    if args.pareto:
+    if args.pareto and is_writer():
         if not found.pareto:
             raise ValueError("--pareto draws what --threshold auto tried; give --threshold auto")
         from ..plot import plot_pareto
@@ -227,6 +232,7 @@ def _method(args, fields: bool):
             order=args.order,
             smoother=smoother,
             fine_tune=not args.no_fine_tune,
+            devices=args.devices,
             **({"plateau": None} if args.no_plateau else {}),
         )
     if name == "weak":

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ._choices import INTEGRATORS_ANY
+from ._devices import add_device_flags, start_devices
 
 # JAX and SymPy are imported inside run: `--help` needs neither
 
@@ -38,18 +39,21 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("-o", "--output", metavar="METRICS.npz", help="save the curves and metrics (one network)")
     parser.add_argument("--x64", action="store_true", help="evaluate in float64 (default float32)")
+    add_device_flags(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import jax
 
+    from .._distributed import is_writer
     from ..data import Trajectories
     from ..model import load
     from ..train import comparison_table, evaluate, load_network, read_network_metadata
 
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    start_devices(args, "evaluate")
     labels = args.label or [Path(path).stem for path in args.network]
     if len(labels) != len(args.network):
         raise ValueError(f"{len(labels)} --label values for {len(args.network)} --network files")
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             jacobian=args.jacobian,
             directions=args.directions,
             diverged_above=args.diverged_above,
+            devices=args.devices,
         )
         evaluations[label] = evaluation
         print(f"{label}: {evaluation.relative_error.shape[0]} rollouts to t = {evaluation.t[-1]:g}")
@@ -76,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         evaluation.save(args.output)
         print(f"metrics -> {args.output}")
-    if args.plots:
+    if args.plots and is_writer():
         from ..plot import plot_conserved_errors, plot_rollouts, plot_space_time
 
         os.makedirs(args.plots, exist_ok=True)

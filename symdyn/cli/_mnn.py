@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     import numpy as np
 
+from ._devices import add_device_flags, start_devices
+
 # JAX is imported inside the commands: `--help` needs it not
 
 
@@ -63,6 +65,7 @@ def _add_train(actions) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--x64", action="store_true", help="train in float64 (default float32)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_flags(parser)
     parser.set_defaults(run=_train)
 
 
@@ -93,6 +96,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    start_devices(args, "mnn train")
     data = Trajectories.load(args.data)
     validation = Trajectories.load(args.validation, names=data.names) if args.validation else None
     grid = tuple(len(axis) for axis in data.grid)
@@ -135,6 +139,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         resume=args.resume,
         progress=not args.quiet,
+        devices=args.devices,
     )
     save_forecaster(
         args.output,

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._choices import INTEGRATORS, PRESETS
+from ._devices import add_device_flags, start_devices
 
 if TYPE_CHECKING:
     from ..data import Trajectories
@@ -71,26 +72,31 @@ def add_parser(commands) -> None:
     )
     group.add_argument("--derivatives", help="spectral (periodic default), fd2 or fd4")
     group.add_argument("--dealias", action="store_true", help="2/3 rule on the nonlinear part")
+    group = parser.add_argument_group("data sets in several files")
+    group.add_argument(
+        "--shards",
+        type=int,
+        metavar="K",
+        help="write K .npz shards of consecutive trajectories and a manifest OUT.json naming them (read it as "
+        "--data OUT.json); shards already written are kept, so a stopped run resumes",
+    )
+    add_device_flags(parser)
     parser.set_defaults(run=run, runtime_hint="try a smaller --dt, more --substeps or another --method")
 
 
 def run(args: argparse.Namespace) -> int:
     import jax
-    import numpy as np
 
-    from ..data import preset
+    from .._distributed import is_writer
 
     jax.config.update("jax_enable_x64", True)
     if not args.output.endswith(".npz"):
         raise ValueError(f"-o {args.output}: trajectories are written as .npz; name the file so (the plot: --plot)")
+    start_devices(args, "simulate")
     started = time.perf_counter()
-    if args.preset:
-        _only_preset_flags(args)
-        chosen = preset(args.preset)
-        data = chosen.generate(args.split, key=jax.random.PRNGKey(args.seed), samples=args.samples, dtype=np.float64)
-        how = f"{chosen.method}, dt = {chosen.dt:g}"
-    else:
-        data, how = _simulate(args)
+    if args.shards is not None:
+        return _sharded(args, started)
+    data, how = _data(args)
     if args.noise:
         data = data.with_noise(args.noise, seed=args.seed)
         how += f", noise {args.noise:g} of each state's spread"
@@ -98,8 +104,59 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     shape = "×".join(str(n) for n in data.states.shape)
     print(f"{data.model_name}: {shape} ({how}) to t = {data.t[-1]:g} in {elapsed:.2f} s -> {args.output}")
-    if args.plot:
+    if args.plot and is_writer():
         _plot(data, args.plot)
+    return 0
+
+
+def _data(args: argparse.Namespace, rows: tuple[int, int] | None = None) -> tuple[Trajectories, str]:
+    """The trajectories the flags ask for (only `rows` of them, for a shard), and how they were made."""
+    import jax
+    import numpy as np
+
+    from ..data import preset
+
+    if not args.preset:
+        return _simulate(args, rows)
+    _only_preset_flags(args)
+    chosen = preset(args.preset)
+    data = chosen.generate(
+        args.split,
+        key=jax.random.PRNGKey(args.seed),
+        samples=args.samples,
+        dtype=np.float64,
+        devices=args.devices,
+        rows=rows,
+    )
+    return data, f"{chosen.method}, dt = {chosen.dt:g}"
+
+
+def _sharded(args: argparse.Namespace, started: float) -> int:
+    """K shards of consecutive trajectories, each drawn as in the whole set, and their manifest; written shards kept."""
+    from .._distributed import from_writer
+    from ..data import preset, read_manifest_rows, shard_paths, shard_rows, write_manifest
+
+    for flag, given in (("--noise", args.noise), ("--plot", args.plot)):
+        if given:
+            raise ValueError(f"{flag} goes with a single output file; leave out --shards, or {flag}")
+    count = (args.samples or preset(args.preset).splits[args.split][0]) if args.preset else args.trajectories
+    rows = shard_rows(count, args.shards)
+    manifest, paths = shard_paths(args.output, args.shards)
+    if from_writer(manifest.exists()) and read_manifest_rows(manifest) != rows:
+        raise ValueError(
+            f"{manifest} holds another split of the trajectories; remove it and its shards, or choose another -o"
+        )
+    write_manifest(manifest, paths, rows)
+    kept = 0
+    for path, span in zip(paths, rows):
+        if from_writer(path.exists()):  # process 0's files decide, so that every process computes the same shards
+            kept += 1
+            continue
+        data, how = _data(args, rows=span)
+        data.save(path)
+    elapsed = time.perf_counter() - started
+    made = f"{args.shards - kept} written" + (f", {kept} kept" if kept else "")
+    print(f"{count} trajectories in {args.shards} shards ({made}) in {elapsed:.2f} s -> {manifest}")
     return 0
 
 
@@ -130,7 +187,7 @@ def _only_preset_flags(args: argparse.Namespace) -> None:
         )
 
 
-def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
+def _simulate(args: argparse.Namespace, rows: tuple[int, int] | None) -> tuple[Trajectories, str]:
     import jax
     import numpy as np
 
@@ -184,6 +241,8 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
         substeps=args.substeps,
         warmup=args.warmup,
         method=method,
+        devices=args.devices,
+        rows=rows,
     )
     steps = f"{args.substeps} steps of {args.dt / args.substeps:g} per saved step" if args.substeps > 1 else ""
     return dataclasses.replace(data, model=str(model)), ", ".join(filter(None, [method, f"dt = {args.dt:g}", steps]))
@@ -192,6 +251,7 @@ def _simulate(args: argparse.Namespace) -> tuple[Trajectories, str]:
 def _driven(low, model, inputs: str | None):
     """The lowered model driven by the --inputs file, or by its default signals."""
     from ..data import load_signal
+
     if inputs is not None:
         if not model.inputs:
             raise ValueError(f"--inputs {inputs}: {model.name} declares no @inputs")

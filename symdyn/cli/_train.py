@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ._choices import INTEGRATORS_ANY
+from ._devices import add_device_flags, start_devices
 
 # JAX and SymPy are imported inside run: `--help` needs neither
 
@@ -61,6 +62,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--plot", metavar="LOSS.png", help="draw the losses over the epochs")
     parser.add_argument("--x64", action="store_true", help="train in float64 (default float32)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_flags(parser)
     parser.set_defaults(run=run)
 
 
@@ -69,12 +71,14 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import optax
 
+    from .._distributed import is_writer
     from ..data import Trajectories
     from ..model import load
     from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
 
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    start_devices(args, "train")
     data = Trajectories.load(args.data)
     validation = Trajectories.load(args.validation) if args.validation else None
     model = load(args.model) if args.model else None
@@ -119,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         resume=args.resume,
         progress=not args.quiet,
+        devices=args.devices,
     )
     if regularizer is not None and len(args.weight) > 1:
         search = grid_search(network, data, regularizer, args.weight, **options)
@@ -133,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         + ", ".join(f"{name} {value:.4g}" for name, value in zip(HISTORY, last) if np.isfinite(value))
     )
     print(f"network -> {args.output}")
-    if args.plot:
+    if args.plot and is_writer():
         from ..plot import plot_training
 
         plot_training(trained.history, HISTORY, args.plot, title=f"training, N = {args.rollout}, {args.regularizer}")

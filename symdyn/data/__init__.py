@@ -4,6 +4,7 @@ from ._generate import generate
 from ._initial import AbstractInitialCondition, FourierSeries, ModelInitial, SumOfSines
 from ._npz import save_npz_atomically
 from ._presets import PRESETS, Preset, preset
+from ._shards import read_manifest, read_manifest_rows, shard_paths, shard_rows, write_manifest
 from ._signals import load_signal
 from ._trajectories import Chunks, Trajectories, Windows
 from ._uniform import Uniform, draw_parameters
@@ -24,4 +25,9 @@ __all__ = [
     "generate",
     "load_signal",
     "preset",
+    "read_manifest",
+    "read_manifest_rows",
+    "shard_paths",
+    "shard_rows",
+    "write_manifest",
 ]

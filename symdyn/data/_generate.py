@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._distributed import device_mesh, over_rows, padded_size
 from .._progress import ProgressBar
 from ..integrators import AbstractIntegrator, AbstractMultistepIntegrator, default_method, get, integrate
 from ..lower import AbstractLoweredModel, LoweredModel
@@ -57,6 +58,8 @@ def generate(
     segment: int | None = None,
     dtype: Any = None,
     progress: bool = True,
+    devices: int | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> Trajectories:
     """Trajectories of a model from drawn parameters and initial states, integrated in vmapped batches.
 
@@ -83,6 +86,9 @@ def generate(
             agree with one piece to round-off.
         dtype: float32 or float64 (default JAX's default float), when `model` is lowered here.
         progress: show a progress bar over the batches.
+        devices: the devices each batch is split over, by trajectory (all by default); the data are one device's.
+        rows: (start, stop): integrate only these of the M trajectories (a shard of the data set); every
+            trajectory is drawn as in the whole set, so the shards together are the whole set.
 
     Returns:
         `Trajectories` with states (M, T, *state), T = duration/dt + 1, t from t0 + warmup·dt,
@@ -125,27 +131,38 @@ def generate(
     defaults = tuple(float(v) for v in low.p) if low.p is not None else (None,) * len(low.parameter_names)
     p = draw_parameters(low.parameter_names, defaults, parameters or {}, samples, key_p, real, low.name)
     keys = jax.random.split(key_x, samples)
+    if rows is not None:
+        start_row, stop_row = rows
+        if not 0 <= start_row < stop_row <= samples:
+            raise ValueError(f"rows must be (start, stop) with 0 <= start < stop <= samples = {samples}, not {rows}")
+        keys, p, samples = keys[start_row:stop_row], p[start_row:stop_row], stop_row - start_row
 
     h = dt / substeps
     start = t0 + warmup * dt
-    batch = min(batch_size, samples)
+    mesh = device_mesh(devices)
+    batch = padded_size(min(batch_size, samples), mesh)
+
+    def trajectories(rows):
+        keys, q = rows
+        x = _initial_states(initial, low, keys, q)
+        if warmup:
+            x = integrate(low, x, t0, h, warmup * substeps, method=integrator, p=q, save_every=warmup * substeps)
+            x = x[:, -1]
+        saved = [x[:, None]]
+        for done in range(0, steps, segment):  # every piece runs the one compiled integration
+            states = integrate(
+                low, x, start + done * dt, h, segment * substeps, method=integrator, p=q, save_every=substeps
+            )
+            saved.append(states[:, 1:])
+            x = states[:, -1]
+        return jnp.concatenate(saved, axis=1)[:, : steps + 1]
+
     pieces = []
     with ProgressBar(samples, f"{low.name}: trajectories", enabled=progress and samples > batch) as bar:
         for first in range(0, samples, batch):
             index = np.minimum(np.arange(first, first + batch), samples - 1)  # the last batch padded: no recompile
-            q, taken = p[index], min(batch, samples - first)
-            x = _initial_states(initial, low, keys[index], q)
-            if warmup:
-                x = integrate(low, x, t0, h, warmup * substeps, method=integrator, p=q, save_every=warmup * substeps)
-                x = x[:, -1]
-            saved = [np.asarray(x[:taken, None])]
-            for done in range(0, steps, segment):  # every piece runs the one compiled integration
-                states = integrate(
-                    low, x, start + done * dt, h, segment * substeps, method=integrator, p=q, save_every=substeps
-                )
-                saved.append(np.asarray(states[:taken, 1:]))
-                x = states[:, -1]
-            pieces.append(np.concatenate(saved, axis=1)[:, : steps + 1])
+            taken = min(batch, samples - first)
+            pieces.append(over_rows(trajectories, (keys[index], p[index]), mesh)[:taken])
             bar.update(taken)
     states = np.concatenate(pieces)
     t = start + dt * np.arange(steps + 1)

@@ -76,14 +76,22 @@ class Preset:
         return parse(self.model_text, filename=f"<preset {self.name}>")
 
     def generate(
-        self, split: str, *, key: jax.Array, samples: int | None = None, progress: bool = True, dtype: Any = None
+        self,
+        split: str,
+        *,
+        key: jax.Array,
+        samples: int | None = None,
+        progress: bool = True,
+        dtype: Any = None,
+        devices: int | None = None,
+        rows: tuple[int, int] | None = None,
     ) -> Trajectories:
         """One split (`train`, `validation`, `test`), all of it or its first `samples` trajectories' worth.
 
         Each split draws from `jax.random.fold_in(key, i)` with i its place in `splits`, so the
         splits are independent and a split is the same whichever others are generated. The
         splits share one lowered model per precision and integrate in pieces of the shortest
-        split's steps, so that their integration compiles once.
+        split's steps, so that their integration compiles once. `devices` and `rows` are `generate`'s.
         """
         if split not in self.splits:
             raise ValueError(f"preset {self.name} has splits {', '.join(self.splits)}, not {split!r}")
@@ -101,6 +109,8 @@ class Preset:
             parameters=self.parameters,
             key=jax.random.fold_in(key, list(self.splits).index(split)),
             progress=progress,
+            devices=devices,
+            rows=rows,
         )
         return dataclasses.replace(data, model=self.model_text)
 

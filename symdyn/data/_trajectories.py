@@ -28,6 +28,7 @@ from jaxtyping import Array, Float
 
 from ..model import match_name, spellings
 from ._npz import save_npz_atomically
+from ._shards import read_manifest
 
 _UNIFORM_TOLERANCE = 1e-5  # relative; text files round their times
 _METADATA = (
@@ -254,7 +255,8 @@ class Trajectories:
         Args:
             source: a `.npz` file (as `symdyn simulate` writes it, or any with an array `t` and one
                 array per state, (T,) or (M, T)), a `.csv` file with a header row naming `t` and the
-                states, a mapping of such arrays, or `Trajectories`.
+                states, the `.json` manifest of shards that `symdyn simulate --shards` writes (their
+                trajectories in order), a mapping of such arrays, or `Trajectories`.
             names: the states to take, in this order (a model's states); by default the file's
                 own (`state_names`), else every numeric array but `t` and the inputs.
             inputs: the arrays (columns) that hold input signals, in this order (a model's @inputs); by
@@ -268,6 +270,8 @@ class Trajectories:
             chosen = source if names is None else source.select(names)
             return chosen if inputs is None else chosen.select_inputs(inputs)
         origin = "data"
+        if isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".json"):
+            return cls.concatenate([cls.load(shard, names) for shard in read_manifest(source)])
         if isinstance(source, (str, os.PathLike)):
             origin = os.fspath(source)
             source = _read_file(origin)
@@ -276,6 +280,32 @@ class Trajectories:
                 f"trajectories come from a file name, a mapping of arrays or Trajectories, not {type(source).__name__}"
             )
         return _from_arrays({str(k): np.asarray(v) for k, v in source.items()}, names, inputs, origin)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Trajectories]) -> Trajectories:
+        """The trajectories of `parts` (same states, times and grid) one after another.
+
+        Raises:
+            ValueError: the parts differ in their states, times or grid.
+        """
+        first = parts[0]
+        for part in parts[1:]:
+            same = (
+                part.names == first.names
+                and part.parameter_names == first.parameter_names
+                and np.array_equal(part.t, first.t)
+                and len(part.grid) == len(first.grid)
+                and all(np.array_equal(a, b) for a, b in zip(part.grid, first.grid))
+                and set(part.observed) == set(first.observed)
+            )
+            if not same:
+                raise ValueError(f"{part.origin} and {first.origin} hold different states, times or grids")
+        return dataclasses.replace(
+            first,
+            states=np.concatenate([part.states for part in parts]),
+            parameters=np.concatenate([part.parameters for part in parts]),
+            observed={name: np.concatenate([part.observed[name] for part in parts]) for name in first.observed},
+        )
 
 
 def _strings(arrays: Mapping[str, np.ndarray], key: str) -> tuple[str, ...]:
@@ -397,7 +427,7 @@ def _read_file(path: str) -> dict[str, np.ndarray]:
             return {k: archive[k] for k in archive.files}
     if path.endswith(".csv"):
         return _read_csv(path)
-    raise ValueError(f"{path}: trajectory files are .npz or .csv")
+    raise ValueError(f"{path}: trajectory files are .npz, .csv or a .json manifest of .npz shards")
 
 
 def _read_csv(path: str) -> dict[str, np.ndarray]:

@@ -20,7 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import NamedSharding, PartitionSpec
 
+from .._distributed import AXIS, check_split, device_mesh
 from .._progress import ProgressBar
 from ..data import Trajectories
 from ..smnn import solve
@@ -88,6 +90,8 @@ class SMNN(AbstractDiscoveryMethod):
         max_chunks: chunks used in fine-tuning (evenly spaced over the data).
         plateau: stop Adam before `steps` when its loss stops falling (`Plateau(window, tolerance)`);
             None takes every step.
+        devices: the devices each Adam batch of chunks is split over (all by default); `batch_size`
+            must be a multiple of their count. The result equals one device's up to round-off.
     """
 
     name: ClassVar[str] = "smnn"
@@ -101,6 +105,7 @@ class SMNN(AbstractDiscoveryMethod):
     fine_tune: bool = True
     max_chunks: int = 2048
     plateau: Plateau | None = Plateau()
+    devices: int | None = None
 
     def __post_init__(self):
         for name in ("sequence_length", "batch_size", "order", "max_chunks"):
@@ -217,6 +222,7 @@ class _Chunks:
     starts: int  # chunks per trajectory
     segments: np.ndarray  # (rows,) fine-tuning rows by contiguous stretch of the data
     fine_tune_chunks: np.ndarray  # flat chunk indices used in fine-tuning
+    batch_sharding: NamedSharding  # an Adam batch split along its chunks over the devices
 
     @property
     def dtype(self):
@@ -239,6 +245,8 @@ class _Chunks:
         chunks = np.arange(0, total, -(-total // method.max_chunks))
         segment = (chunks % starts) * SEGMENTS // starts
         dtype = jnp.result_type(float)
+        mesh = device_mesh(method.devices)
+        check_split(method.batch_size, mesh, "batch_size")
         return cls(
             method=method,
             candidates=candidates,
@@ -250,6 +258,7 @@ class _Chunks:
             starts=starts,
             segments=np.repeat(segment, length * variables),
             fine_tune_chunks=chunks,
+            batch_sharding=NamedSharding(mesh, PartitionSpec(AXIS)),
         )
 
     def gather(self, chunks: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -260,7 +269,8 @@ class _Chunks:
 
     def batch_loss(self, a: jax.Array, key) -> jax.Array:
         chunks = jax.random.randint(key, (self.method.batch_size,), 0, self.x.shape[0] * self.starts)
-        x, terms_on, t = self.gather(chunks)
+        # data parallel: each device solves its chunks; the mean is reduced across them
+        x, terms_on, t = jax.lax.with_sharding_constraint(self.gather(chunks), self.batch_sharding)
         return jnp.mean(((self.predict(a, terms_on, t) - x) / self.scale) ** 2)
 
     def predict(self, a: jax.Array, terms_on: jax.Array, t: jax.Array) -> jax.Array:

@@ -10,6 +10,7 @@ from typing import Any
 import equinox as eqx
 import numpy as np
 
+from .._distributed import is_writer
 from ._networks import AbstractNetwork, in_precision, network_kind
 
 _MAGIC = "symdyn-network-v1"
@@ -18,7 +19,9 @@ _EARLIER = "symdyn-field-v1"  # files from before trained fields were called net
 
 def write_atomically(path: str | os.PathLike, header: dict, tree: Any) -> None:
     """Write `header` and the arrays of `tree` to `path` through a temporary file and a rename,
-    so that an interrupted write leaves the previous file whole."""
+    so that an interrupted write leaves the previous file whole; process 0 alone writes."""
+    if not is_writer():
+        return
     path = os.fspath(path)
     buffer = io.BytesIO()
     buffer.write(json.dumps({"format": _MAGIC, **header}).encode() + b"\n")

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._distributed import device_mesh, over_rows
 from ..data import Trajectories, save_npz_atomically
 from ..integrators import AbstractIntegrator, get, integrate
 from ..lower import AbstractLoweredModel
@@ -139,6 +140,7 @@ def evaluate(
     directions: int = 4,
     key: jax.Array | None = None,
     diverged_above: float = 10.0,
+    devices: int | None = None,
 ) -> Evaluation:
     """Roll `network` out from the first point of each test trajectory over its whole length, and compare.
 
@@ -152,6 +154,7 @@ def evaluate(
             (exact up to 64 state entries, as the seed does for the ODEs and not for KS).
         key: PRNG key of the Hutchinson probes.
         diverged_above: the final relative error from which a rollout counts as diverged.
+        devices: the devices the rollouts are split over, by trajectory (all by default); the result is one device's.
 
     Example:
         >>> report = evaluate(trained.network, model, test)
@@ -173,6 +176,7 @@ def evaluate(
     if jacobian == "auto":
         jacobian = "exact" if np.prod(lowered.state_shape) <= EXACT_JACOBIAN_LIMIT else "hutchinson"
     integrator = get(method)
+    mesh = device_mesh(devices)
     every = test.every(dt)
     dt = test.dt * every
     dtype = jnp.result_type(float)
@@ -183,7 +187,10 @@ def evaluate(
     if p.shape[-1] != len(lowered.parameter_names):
         raise ValueError(f"the test data has parameters {test.parameter_names}; the model {lowered.parameter_names}")
 
-    predicted = np.asarray(_rollouts(network, truth[:, 0], t[0], dt, truth.shape[1] - 1, integrator))
+    n_steps = truth.shape[1] - 1
+    predicted = over_rows(  # one rollout per trajectory, the trajectories split over the devices
+        lambda x0, network, t0: _rollouts(network, x0, t0, dt, n_steps, integrator), truth[:, 0], mesh, network, t[0]
+    )
     truth_np = np.asarray(truth)
     with np.errstate(all="ignore"):
         relative = np.sqrt(squared_norm(predicted - truth_np, leading=2) / squared_norm(truth_np, leading=2))

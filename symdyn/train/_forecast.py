@@ -46,10 +46,11 @@ def train_forecaster(
     checkpoint_every: int = 50,
     resume: bool = False,
     progress: bool = True,
+    devices: int | None = None,
 ) -> Trained:
     """Fit `forecaster` to windows of C frames in and H out, cut from `data` every `stride` frames (seed Algorithm 5).
 
-    Validation windows do not overlap. The loop, its determinism, checkpoints and NaN stop are `fit`'s.
+    Validation windows do not overlap. The loop, its determinism, checkpoints, NaN stop and `devices` are `fit`'s.
 
     Example:
         >>> net = mechanistic_forecaster("resnet1d", context=10, horizon=9, fields=1, step=data.dt, key=k1)
@@ -84,6 +85,7 @@ def train_forecaster(
         checkpoint_every=checkpoint_every,
         resume=resume,
         progress=progress,
+        devices=devices,
         config=_config(forecaster),
         settings=settings,
     )

@@ -13,7 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import NamedSharding, PartitionSpec
 
+from .._distributed import AXIS, check_split, device_mesh, replicate, to_host
 from .._progress import ProgressBar
 from ..data import Trajectories
 from ..integrators import AbstractIntegrator, get
@@ -88,6 +90,7 @@ def train(
     checkpoint_every: int = 50,
     resume: bool = False,
     progress: bool = True,
+    devices: int | None = None,
 ) -> Trained:
     """Fit `network` to `data` cut into chunks of `rollout` model steps (seed Section 2.1 and eq. 4).
 
@@ -109,10 +112,13 @@ def train(
         checkpoint: a file to keep the state in, every `checkpoint_every` epochs and at the end.
         resume: continue from `checkpoint` if it exists (its settings must match these).
         progress: show a progress bar with the losses.
+        devices: the devices each minibatch is split over (data parallel), all by default; the
+            parameters and optimizer state are replicated and the result equals one device's up to round-off.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; the last good state is in `checkpoint`.
-        ValueError: mismatched states, bad sizes, or a checkpoint from different settings.
+        ValueError: mismatched states, bad sizes, a batch that does not split over the devices,
+            or a checkpoint from different settings.
 
     Example:
         >>> trained = train(MLP(data.names, key=k1), data, rollout=2, epochs=100, key=k2,
@@ -160,6 +166,7 @@ def train(
         checkpoint_every=checkpoint_every,
         resume=resume,
         progress=progress,
+        devices=devices,
         config=network.config,
         settings=settings,
     )
@@ -181,40 +188,49 @@ def fit(
     checkpoint_every: int = 50,
     resume: bool = False,
     progress: bool = True,
+    devices: int | None = None,
 ) -> Trained:
     """Minimise `objective` over the floating-point arrays of `model`: the loop behind `train` and `train_forecaster`.
 
     Each epoch visits the samples in a fresh random order, in minibatches of `batch_size` (a
     remainder is left out), all under one compiled `lax.scan`; the validation score is taken after
-    every epoch and the best model kept. Epoch k draws its randomness from `fold_in(key, k)`, so a
-    run resumed from a checkpoint gives the same result as an uninterrupted one.
+    every epoch and the best model kept. The minibatch is split over a mesh of devices along its
+    sample axis; the state is replicated on every device and process. Epoch k draws its randomness
+    from `fold_in(key, k)`, so a run resumed from a checkpoint gives the same result as an
+    uninterrupted one.
 
     Args:
         model: an equinox module; its inexact arrays are trained.
         objective: the loss on a minibatch and the held-out score (`AbstractObjective`).
         samples: a pytree of arrays with a leading sample axis. validation: held-out samples, or None.
-        epochs, key, batch_size, optimizer, checkpoint, checkpoint_every, resume, progress: as in `train`.
+        epochs, key, batch_size, optimizer, checkpoint, checkpoint_every, resume, progress, devices: as in `train`.
         config: JSON-ready structure of `model`, written in checkpoints so that they read back alone.
         settings: JSON-ready description of the training; a resumed checkpoint must have the same.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; the last good state is in `checkpoint`.
-        ValueError: bad sizes, or a checkpoint from different settings.
+        ValueError: bad sizes, a batch that does not split over the devices, or a checkpoint from
+            different settings.
     """
     _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume)
     optimizer = optimizer or ADAM
     batch_size = min(batch_size, jax.tree.leaves(samples)[0].shape[0])
+    mesh = device_mesh(devices)
+    check_split(batch_size, mesh, "batch_size")
     state = _initial_state(model, optimizer, epochs)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         state = _resume(checkpoint, state, settings)
+    # a checkpoint holds whole arrays, so it resumes on any number of devices and processes
+    state, samples, validation = replicate((state, samples, validation), mesh)
+    batch_sharding = NamedSharding(mesh, PartitionSpec(AXIS))
     started = time.perf_counter()
     first = int(state.epoch)
     last_good = state
     with ProgressBar(epochs, "train", enabled=progress) as bar:
         bar.update(first)
         for epoch in range(first, epochs):
-            epoch_key = jax.random.fold_in(key, epoch)
-            state = _epoch(state, samples, validation, epoch_key, objective, optimizer, batch_size)
+            epoch_key = replicate(np.asarray(jax.random.fold_in(key, epoch)), mesh)
+            state = _epoch(state, samples, validation, epoch_key, objective, optimizer, batch_size, batch_sharding)
             row = np.asarray(state.history[epoch])
             if not np.isfinite(row[:3]).all():
                 where = _keep(checkpoint, last_good, settings, config)
@@ -232,8 +248,10 @@ def fit(
             if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
                 _save(checkpoint, state, settings, config)
     seconds = time.perf_counter() - started
-    history = np.asarray(state.history)
-    return Trained(state.best_network, state.network, history, int(state.best_epoch), seconds, settings)
+    best, last = jax.tree.map(  # back on this process's default device, whatever the mesh was
+        lambda a: jnp.asarray(a) if isinstance(a, np.ndarray) else a, to_host((state.best_network, state.network))
+    )
+    return Trained(best, last, np.asarray(state.history), int(state.best_epoch), seconds, settings)
 
 
 def _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume) -> None:
@@ -260,7 +278,7 @@ def _initial_state(model: eqx.Module, optimizer, epochs: int) -> TrainState:
 
 
 @eqx.filter_jit
-def _epoch(state, samples, held_out, key, objective, optimizer, batch_size):
+def _epoch(state, samples, held_out, key, objective, optimizer, batch_size, batch_sharding):
     network_params, static = eqx.partition(state.network, eqx.is_inexact_array)
     size = jax.tree.leaves(samples)[0].shape[0]
     count = size // batch_size
@@ -274,7 +292,8 @@ def _epoch(state, samples, held_out, key, objective, optimizer, batch_size):
     def step(carry, inputs):
         params, opt_state = carry
         indices, step_key = inputs
-        batch = jax.tree.map(lambda a: a[indices], samples)
+        # data parallel: each device takes its rows; the gradient's mean is reduced across them
+        batch = jax.lax.with_sharding_constraint(jax.tree.map(lambda a: a[indices], samples), batch_sharding)
         (value, parts), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, step_key)
         with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
             updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -298,7 +317,8 @@ def _epoch(state, samples, held_out, key, objective, optimizer, batch_size):
         eqx.filter(state.best_network, eqx.is_inexact_array),
     )
     best_network = eqx.combine(best_params, static)
-    return TrainState(
+    whole = NamedSharding(batch_sharding.mesh, PartitionSpec())
+    new = TrainState(
         best_network=best_network,
         network=network,
         opt_state=opt_state,
@@ -307,6 +327,8 @@ def _epoch(state, samples, held_out, key, objective, optimizer, batch_size):
         best_epoch=jnp.where(better, state.epoch + 1, state.best_epoch),
         history=state.history.at[state.epoch].set(row),
     )
+    arrays, rest = eqx.partition(new, eqx.is_array)
+    return eqx.combine(jax.lax.with_sharding_constraint(arrays, jax.tree.map(lambda _: whole, arrays)), rest)
 
 
 def _save(path, state: TrainState, settings: dict, config: dict) -> None:

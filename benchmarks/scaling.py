@@ -1,0 +1,110 @@
+"""Throughput on 1, 2, 4, ... devices in one run: data-parallel training epochs and data generation split by
+trajectory, each as a ratio to one device measured in the same run, with the difference from one device's result.
+
+Two-body (4 states), the seed's MLP (hidden 200), RK4 rollouts of 2 steps, float32. A training row is
+warm epochs of `train(..., devices=n)` (the compiled epoch reused), in chunks per second; a generation
+row is warm `generate(..., devices=n)` calls, in trajectories per second. "differs" is the largest
+relative difference of the weights (training) or states (generation) from one device's.
+
+On a CPU, force several devices to see correctness and overhead (not speed: they share the cores):
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 python benchmarks/scaling.py
+
+On a machine with several GPUs or TPU cores run it as is; every visible device is used.
+
+    python benchmarks/scaling.py [--batch 256] [--trajectories 256] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import numpy as np
+
+import symdyn
+from symdyn.data import Uniform, generate
+from symdyn.train import MLP, train
+
+TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
+
+
+def counts(available: int) -> list[int]:
+    """1, 2, 4, ... and all of them."""
+    found = [n for n in (2**k for k in range(12)) if n < available]
+    return [*found, available]
+
+
+def warm(run, repeats: int = 2) -> tuple[float, object]:
+    """The best seconds of `repeats` warm calls of `run()` (after one that compiles), and its result."""
+    out, best = run(), np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = run()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def largest_difference(a, b) -> float:
+    return max(float(np.max(np.abs(u - v)) / np.max(np.abs(v))) for u, v in zip(a, b))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=256, help="chunks per training step (default 256)")
+    parser.add_argument("--trajectories", type=int, default=256, help="trajectories generated (default 256)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed training epochs (default 3)")
+    args = parser.parse_args()
+    model = symdyn.load(TWO_BODY)
+    draws = {"e": Uniform(0.5, 0.7)}
+    key = jax.random.PRNGKey(0)
+    # enough trajectories for four minibatches of chunks per epoch
+    duration = 1.0
+    samples = max(1, -(-4 * args.batch // int(duration / 0.01 - 1)))
+    data = generate(model, parameters=draws, samples=samples, duration=duration, dt=0.01, key=key, progress=False)
+    network = MLP(data.names, key=jax.random.PRNGKey(1))
+    devices = counts(jax.device_count())
+    print(f"{jax.device_count()} {jax.devices()[0].platform} devices; two-body, MLP 200, RK4, N = 2, float32")
+    print(
+        f"training: {len(data)} trajectories, batch {args.batch}; generation: {args.trajectories} trajectories, "
+        "t = 0..1, dt = 0.01"
+    )
+    print(
+        f"{'devices':>8} {'train chunks/s':>15} {'ratio':>7} {'differs':>9} {'simulate traj/s':>16} {'ratio':>7} "
+        f"{'differs':>9}"
+    )
+    base = None
+    for n in devices:
+        if args.batch % n:
+            print(f"{n:>8}  (batch {args.batch} does not split over {n} devices)")
+            continue
+        options = dict(rollout=2, epochs=args.epochs, key=key, batch_size=args.batch, progress=False, devices=n)
+        seconds, trained = warm(lambda options=options: train(network, data, **options))
+        chunks = (trained.settings["chunks"] // args.batch) * args.batch * args.epochs
+        weights = jax.tree.leaves(eqx.filter(trained.last_network, eqx.is_array))
+        gen_seconds, made = warm(
+            lambda n=n: generate(
+                model,
+                parameters=draws,
+                samples=args.trajectories,
+                duration=duration,
+                dt=0.01,
+                key=key,
+                batch_size=args.trajectories,
+                progress=False,
+                devices=n,
+            )
+        )
+        row = (chunks / seconds, args.trajectories / gen_seconds, weights, made.states)
+        base = base or row
+        print(
+            f"{n:>8} {row[0]:>15.0f} {row[0] / base[0]:>7.2f} {largest_difference(weights, base[2]):>9.1e} "
+            f"{row[1]:>16.0f} {row[1] / base[1]:>7.2f} {largest_difference([made.states], [base[3]]):>9.1e}"
+        )
+
+
+if __name__ == "__main__":
+    main()

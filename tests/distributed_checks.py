@@ -1,0 +1,150 @@
+"""Checks run in a fresh interpreter by tests/test_distributed.py, with several forced CPU devices.
+
+`python distributed_checks.py devices DIR`: one process, four devices; writes DIR/reference.npz (one
+device's data) and prints one JSON object of measurements.
+`python distributed_checks.py process I N PORT DIR [train]`: process I of N joined on 127.0.0.1:PORT runs
+`symdyn simulate` (and `symdyn train`) in DIR/I, where process 0 alone writes; prints JSON.
+"""
+
+import json
+import pathlib
+import sys
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TWO_BODY = ROOT / "examples" / "two_body.sdyn"
+# the data both modes make: `symdyn simulate` with these flags, or `generate` with the same draws
+SIMULATE = ["--t-end", "0.4", "--dt", "0.01", "--trajectories", "7", "--draw", "e=0.5:0.7", "--seed", "1"]
+TRAIN = ["--epochs", "3", "--rollout", "1", "--batch-size", "8", "--width", "8", "--seed", "3", "--x64", "--quiet"]
+
+
+def weights(network) -> list:
+    import equinox as eqx
+
+    return jax.tree.leaves(eqx.filter(network, eqx.is_array))
+
+
+def relative(a, b) -> float:
+    import numpy as np
+
+    return max(float(np.max(np.abs(u - v)) / np.max(np.abs(v))) for u, v in zip(weights(a), weights(b)))
+
+
+def message(call) -> str:
+    try:
+        call()
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
+def devices(folder: pathlib.Path) -> dict:
+    import numpy as np
+
+    import symdyn
+    from symdyn.data import Uniform, generate
+    from symdyn.train import MLP, _train, evaluate, train
+
+    model = symdyn.load(TWO_BODY)
+    key = jax.random.PRNGKey(1)
+    data = {
+        n: generate(
+            model,
+            parameters={"e": Uniform(0.5, 0.7)},
+            samples=7,
+            duration=0.4,
+            dt=0.01,
+            key=key,
+            progress=False,
+            devices=n,
+        )
+        for n in (1, 4)
+    }
+    data[1].save(folder / "reference.npz")
+    network = MLP(data[1].names, width=8, key=jax.random.PRNGKey(5))
+    options = dict(rollout=1, epochs=3, key=jax.random.PRNGKey(3), batch_size=8, progress=False)
+    one, four = (train(network, data[1], devices=n, **options) for n in (1, 4))
+    # a checkpoint written on four devices, interrupted after two epochs, resumes on one
+    epoch = _train._epoch
+
+    def interrupted(state, *args):
+        if int(state.epoch) == 2:
+            raise KeyboardInterrupt
+        return epoch(state, *args)
+
+    path = folder / "run.ckpt"
+    _train._epoch = interrupted
+    try:
+        train(network, data[1], devices=4, checkpoint=path, checkpoint_every=2, **options)
+    except KeyboardInterrupt:
+        pass
+    _train._epoch = epoch
+    resumed = train(network, data[1], devices=1, checkpoint=path, resume=True, **options)
+    evaluations = {n: evaluate(one.network, model, data[1], devices=n).predicted for n in (1, 4)}
+    # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
+    from symdyn.discovery import SMNN
+
+    t = np.linspace(0, 2, 201)
+    decay = {"t": t, "x": 2 * np.exp(-0.7 * t)}
+    template = symdyn.parse("model M\n    @unknowns k = 0\n    @variables x(t) = 2\n    D(x) ~ -exp(k)*x\nend\n")
+    found = {
+        n: symdyn.discover(
+            template,
+            decay,
+            progress=False,
+            threshold=0.0,
+            method=SMNN(steps=20, batch_size=16, sequence_length=20, fine_tune=False, devices=n),
+        ).values
+        for n in (1, 4)
+    }
+    return {
+        "devices": jax.device_count(),
+        "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
+        "train_relative": relative(four.last_network, one.last_network),
+        "history_relative": float(np.max(np.abs(four.history[:, :2] - one.history[:, :2]) / one.history[:, :2])),
+        "resume_relative": relative(resumed.last_network, one.last_network),
+        "evaluate_relative": float(np.max(np.abs(evaluations[4] - evaluations[1])) / np.max(np.abs(evaluations[1]))),
+        "discover_relative": float(np.max(np.abs(found[4] - found[1]) / np.abs(found[1]))),
+        "batch_refused": message(lambda: train(network, data[1], devices=4, **(options | {"batch_size": 6}))),
+        "devices_refused": message(lambda: train(network, data[1], devices=5, **options)),
+    }
+
+
+def process(index: int, count: int, port: int, folder: pathlib.Path, commands: list[str]) -> dict:
+    import contextlib
+    import io
+    import os
+
+    from symdyn.cli import main
+
+    own = folder / str(index)
+    own.mkdir(parents=True, exist_ok=True)
+    os.chdir(own)  # relative output paths: each process would write into its own folder
+    flags = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", str(count), "--process-id", str(index)]
+    errors = io.StringIO()
+    exits = []
+    with contextlib.redirect_stderr(errors):
+        exits.append(main(["simulate", str(TWO_BODY), *SIMULATE, "-o", "data.npz", *flags]))
+        if "train" in commands:
+            data = str(folder / "reference.npz")
+            exits.append(main(["train", "--data", data, "-o", "net.eqx", "--checkpoint", "run.ckpt", *TRAIN, *flags]))
+    return {
+        "process": jax.process_index(),
+        "devices": jax.device_count(),
+        "local_devices": jax.local_device_count(),
+        "exit": exits,
+        "written": sorted(p.name for p in own.iterdir()),
+        "log": [line for line in errors.getvalue().splitlines() if " on " in line],
+    }
+
+
+if __name__ == "__main__":
+    mode, *rest = sys.argv[1:]
+    if mode == "devices":
+        result = devices(pathlib.Path(rest[0]))
+    else:
+        result = process(int(rest[0]), int(rest[1]), int(rest[2]), pathlib.Path(rest[3]), rest[4:])
+    print(json.dumps(result))
