@@ -7,7 +7,6 @@ so that the command line starts at once; `from symdyn import Model` imports what
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from ._distributed import device_mesh, initialize_distributed, is_writer
 from ._errors import SymdynError, SymdynSemanticError, SymdynSyntaxError
 
 try:
@@ -18,6 +17,9 @@ except PackageNotFoundError:  # a source tree that was never installed
 _LAZY = {  # public name -> the submodule that defines it
     "RESULTS": "._results",
     "SymdynRuntimeError": "._results",
+    "device_mesh": "._distributed",
+    "initialize_distributed": "._distributed",
+    "is_writer": "._distributed",
     "discover": ".discovery",
     "Model": ".model",
     "load": ".model",
