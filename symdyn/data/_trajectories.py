@@ -271,7 +271,7 @@ class Trajectories:
             return chosen if inputs is None else chosen.select_inputs(inputs)
         origin = "data"
         if isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".json"):
-            return cls.concatenate([cls.load(shard, names) for shard in read_manifest(source)])
+            return cls.concatenate([cls.load(shard, names, inputs) for shard in read_manifest(source)])
         if isinstance(source, (str, os.PathLike)):
             origin = os.fspath(source)
             source = _read_file(origin)
@@ -297,6 +297,7 @@ class Trajectories:
                 and len(part.grid) == len(first.grid)
                 and all(np.array_equal(a, b) for a, b in zip(part.grid, first.grid))
                 and set(part.observed) == set(first.observed)
+                and tuple(part.inputs) == tuple(first.inputs)
             )
             if not same:
                 raise ValueError(f"{part.origin} and {first.origin} hold different states, times or grids")
@@ -305,6 +306,7 @@ class Trajectories:
             states=np.concatenate([part.states for part in parts]),
             parameters=np.concatenate([part.parameters for part in parts]),
             observed={name: np.concatenate([part.observed[name] for part in parts]) for name in first.observed},
+            inputs={name: np.concatenate([part.inputs[name] for part in parts]) for name in first.inputs},
         )
 
 
