@@ -61,7 +61,7 @@ def test_closed_form_preimages():
     assert leapfrog.parasitic_growth == pytest.approx(math.exp(0.3 * h), rel=1e-14)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.floats(0.05, 0.999), st.floats(-3.1, 3.1), st.floats(0.01, 2.0))
 def test_implicit_midpoint_preserves_the_sign_of_damping(radius, angle, h):
     for method in ("implicit_midpoint", "gauss_legendre4"):
