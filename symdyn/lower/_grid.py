@@ -193,21 +193,22 @@ class SpectralDerivatives(AbstractDerivatives):
         return self.grid.from_modes(modes * jnp.asarray(self.multiplier(counts), modes.dtype))
 
     def jets(self, u, requests):
-        """One forward transform of all fields, one inverse transform of all derivatives."""
-        if not requests:
-            return []
-        return self.jets_of_modes(self.grid.to_modes(u), requests)
+        """One forward transform of all fields, one inverse transform of all derivatives; the fields themselves
+        as they are."""
+        field_axis = u.ndim - self.grid.ndim - 1
+        derived = [request for request in requests if any(request[1])]
+        values = iter(self.jets_of_modes(self.grid.to_modes(u), derived) if derived else ())
+        return [next(values) if any(counts) else jnp.take(u, field, axis=field_axis) for field, counts in requests]
 
     def jets_of_modes(self, modes, requests):
         """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives."""
         field_axis = modes.ndim - self.grid.ndim - 1
-        stacked = jnp.stack(
-            [
-                jnp.take(modes, field, axis=field_axis) * jnp.asarray(self.multiplier(counts), modes.dtype)
-                for field, counts in requests
-            ],
-            axis=field_axis,
-        )
+
+        def derivative(field, counts):
+            mode = jnp.take(modes, field, axis=field_axis)
+            return mode * jnp.asarray(self.multiplier(counts), modes.dtype) if any(counts) else mode
+
+        stacked = jnp.stack([derivative(field, counts) for field, counts in requests], axis=field_axis)
         values = self.grid.from_modes(stacked)
         return [jnp.take(values, i, axis=field_axis) for i in range(len(requests))]
 

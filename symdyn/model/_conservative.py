@@ -1,17 +1,24 @@
-"""Terms written as spatial derivatives of functions of the fields, ∂x^k(g(u)), for the weak form in space.
+"""Terms written as spatial derivatives of functions of the fields, ∂x^k(g(u)).
 
 The language expands ∂x(u^2) into 2·u·∂x(u), so a term arrives as a polynomial in the fields and
 their derivatives along one coordinate (a differential polynomial). It is a total derivative
 D_x(G) exactly when it is linear in its highest derivative u_n with a coefficient c that
 makes s − D_x(∫ c du_{n−1}) of lower order, and the remainder is again a total derivative:
 `conservative_form` peels off as many total derivatives as it can and checks each by expanding.
+
+`total_derivatives` finds, in a right-hand side over jet symbols, the pieces ∂^k(g) whose g is a
+function of the fields alone: the weak form in space integrates them by parts, and lowering on a
+periodic grid evaluates them as one spectral derivative of g (the conservative discretisation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sympy as sp
+
+from ._first_order import FirstOrderSystem, Jet
 
 
 def conservative_form(term: sp.Expr, fields: Sequence[sp.Function], coordinate: sp.Symbol) -> list[tuple[int, sp.Expr]]:
@@ -88,3 +95,72 @@ def _total_antiderivative(jet: sp.Expr) -> sp.Expr | None:
             return None
         result += step
     return sp.expand(result)
+
+
+@dataclass(frozen=True)
+class Flux:
+    """∂^space(flux): a spatial derivative of `flux`, a pointwise function of the fields (jet symbols without
+    derivatives)."""
+
+    flux: sp.Expr
+    space: tuple[tuple[sp.Symbol, int], ...]
+
+
+def total_derivatives(
+    expr: sp.Expr, system: FirstOrderSystem, coordinates: Sequence[sp.Symbol]
+) -> tuple[tuple[Flux, ...], sp.Expr]:
+    """`expr` (over the jet symbols of `system`) as Σ ∂^k(g) + rest, each g a function of the fields alone.
+
+    Terms are grouped by the one coordinate they differentiate along (terms with mixed derivatives, none, or
+    the coordinates themselves stay in rest), the group's total derivatives are peeled off together
+    (u_x·v + u·v_x is ∂x(u·v)), then those of its leftover terms one by one (u·u_x + u·u_xxx gives ∂x(u²/2)
+    and rest u·u_xxx). Fluxes of the same derivative are summed. The identity is exact: rest is expr less the
+    expanded fluxes.
+
+    Example: `-u*uˍx` gives `((Flux(-u**2/2, ((x, 1),)),), 0)`.
+    """
+    bases = {(j.state.name, j.time_order): s for s, j in system.jets.items() if not j.space}
+    functions = {key: sp.Function(symbol.name)(*coordinates) for key, symbol in bases.items()}
+    # jet symbol → function form, and back through the jets' own source forms
+    forward, sources = {}, {}
+    for symbol in expr.free_symbols & set(system.jets):
+        jet = system.jets[symbol]
+        applied = functions[(jet.state.name, jet.time_order)]
+        forward[symbol] = sp.Derivative(applied, *jet.space) if jet.space else applied
+    for (name, order), applied in functions.items():
+        state = system.jets[bases[name, order]].state
+        sources[applied] = Jet(state, order, ()).source_form()
+    back = lambda e: system.to_jets(e.xreplace(sources).doit())
+
+    groups: dict[sp.Symbol, list[sp.Expr]] = {}
+    rest = []
+    for summand in sp.Add.make_args(sp.expand(expr)):
+        axes = {c for s in summand.free_symbols & set(system.jets) for c, _ in system.jets[s].space}
+        if len(axes) == 1 and not summand.free_symbols & set(coordinates):
+            groups.setdefault(axes.pop(), []).append(summand.xreplace(forward))
+        else:
+            rest.append(summand)
+    fluxes: dict[tuple, sp.Expr] = {}
+    fields = list(functions.values())
+    for coordinate, summands in groups.items():
+        found, leftover = _peel(sp.Add(*summands), fields, coordinate)
+        for summand in sp.Add.make_args(leftover):
+            more, left = _peel(summand, fields, coordinate)
+            found += more
+            rest.append(back(left))
+        for k, g in found:
+            space = ((coordinate, k),)
+            fluxes[space] = fluxes.get(space, sp.S.Zero) + back(g)
+    return tuple(Flux(g, space) for space, g in fluxes.items() if g != 0), sp.Add(*rest)
+
+
+def _peel(term: sp.Expr, fields: list, coordinate: sp.Symbol) -> tuple[list[tuple[int, sp.Expr]], sp.Expr]:
+    """The pieces (k ≥ 1, g) of `term` with g a nonlinear function of the fields, and what is left:
+    term − Σ ∂^k g, expanded. A linear g stays a derivative of the fields: nothing to gain from a flux."""
+    pieces = [
+        (k, g)
+        for k, g in conservative_form(term, fields, coordinate)
+        if k and not g.has(sp.Derivative, sp.Integral) and any(sp.diff(g, f).has(*fields) for f in fields)
+    ]
+    leftover = sp.expand(term - sp.Add(*(sp.diff(g, (coordinate, k)) for k, g in pieces)))
+    return pieces, leftover
