@@ -143,7 +143,7 @@ class FourierBasis(AbstractSplitBasis):
 
     def phi(self, h, k):
         z, h = self._z(h)
-        return (jnp.exp(z), *(h * contour_mean(lambda w, j=j: _phi_closed_form(w, j), z) for j in range(1, k + 1)))
+        return (jnp.exp(z), *(h * phi for phi in contour_mean(lambda w: jnp.stack(_phi_closed_forms(w, k)), z)))
 
     def shifted(self, h):
         z, _ = self._z(h)
@@ -160,9 +160,16 @@ class FourierBasis(AbstractSplitBasis):
         return resolvent * v
 
 
-def _phi_closed_form(w, j: int):
-    """(e^w − Σ_{i<j} w^i/i!)/w^j, for w away from 0 (the contour's points)."""
-    return (jnp.exp(w) - sum(w**i / math.factorial(i) for i in range(j))) / w**j
+def _phi_closed_forms(w, k: int) -> list:
+    """φ_1(w), ..., φ_k(w), φ_j(w) = (e^w − Σ_{i<j} w^i/i!)/w^j, for w away from 0 (the contour's points).
+
+    By the recurrence φ_j = (φ_{j−1} − 1/(j−1)!)/w from φ_0 = e^w: one exponential and k divisions, where
+    the powers w^i of complex w would cost a logarithm and an exponential each.
+    """
+    phis = [jnp.exp(w)]
+    for j in range(1, k + 1):
+        phis.append((phis[-1] - 1 / math.factorial(j - 1)) / w)
+    return phis[1:]
 
 
 class _DenseFactors(eqx.Module):
