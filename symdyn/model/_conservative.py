@@ -111,11 +111,10 @@ def total_derivatives(
 ) -> tuple[tuple[Flux, ...], sp.Expr]:
     """`expr` (over the jet symbols of `system`) as Σ ∂^k(g) + rest, each g a function of the fields alone.
 
-    Terms are grouped by the one coordinate they differentiate along (terms with mixed derivatives, none, or
-    the coordinates themselves stay in rest), the group's total derivatives are peeled off together
-    (u_x·v + u·v_x is ∂x(u·v)), then those of its leftover terms one by one (u·u_x + u·u_xxx gives ∂x(u²/2)
-    and rest u·u_xxx). Fluxes of the same derivative are summed. The identity is exact: rest is expr less the
-    expanded fluxes.
+    Terms are grouped by the one coordinate they differentiate along and by their number of derivatives (terms
+    with mixed derivatives, none, or the coordinates themselves stay in rest); each group's total derivatives
+    are peeled off together (u_x·v + u·v_x is ∂x(u·v)), then those of its leftover terms one by one. Fluxes of
+    the same derivative are summed. The identity is exact: rest is expr less the expanded fluxes.
 
     Example: `-u*uˍx` gives `((Flux(-u**2/2, ((x, 1),)),), 0)`.
     """
@@ -132,17 +131,18 @@ def total_derivatives(
         sources[applied] = Jet(state, order, ()).source_form()
     back = lambda e: system.to_jets(e.xreplace(sources).doit())
 
-    groups: dict[sp.Symbol, list[sp.Expr]] = {}
+    groups: dict[tuple[sp.Symbol, int], list[sp.Expr]] = {}
     rest = []
     for summand in sp.Add.make_args(sp.expand(expr)):
         axes = {c for s in summand.free_symbols & set(system.jets) for c, _ in system.jets[s].space}
-        if len(axes) == 1 and not summand.free_symbols & set(coordinates):
-            groups.setdefault(axes.pop(), []).append(summand.xreplace(forward))
+        weight = _weight(summand, system.jets)
+        if len(axes) == 1 and weight and not summand.free_symbols & set(coordinates):
+            groups.setdefault((axes.pop(), weight), []).append(summand.xreplace(forward))
         else:
             rest.append(summand)
     fluxes: dict[tuple, sp.Expr] = {}
     fields = list(functions.values())
-    for coordinate, summands in groups.items():
+    for (coordinate, _), summands in groups.items():
         found, leftover = _peel(sp.Add(*summands), fields, coordinate)
         for summand in sp.Add.make_args(leftover):
             more, left = _peel(summand, fields, coordinate)
@@ -152,6 +152,19 @@ def total_derivatives(
             space = ((coordinate, k),)
             fluxes[space] = fluxes.get(space, sp.S.Zero) + back(g)
     return tuple(Flux(g, space) for space, g in fluxes.items() if g != 0), sp.Add(*rest)
+
+
+def _weight(summand: sp.Expr, jets: dict[sp.Symbol, Jet]) -> int | None:
+    """The number of derivatives in a product of jet symbols (u·u_x²: 2), None where a derivative sits inside a
+    function. Every term of ∂^k(g(u)) has weight k, so terms of different weights are peeled apart."""
+    weight = 0
+    for factor in sp.Mul.make_args(summand):
+        base, exponent = factor.as_base_exp()
+        if base in jets and jets[base].space and exponent.is_Integer and exponent > 0:
+            weight += sum(n for _, n in jets[base].space) * int(exponent)
+        elif any(jets[s].space for s in factor.free_symbols & set(jets)):
+            return None
+    return weight
 
 
 def _peel(term: sp.Expr, fields: list, coordinate: sp.Symbol) -> tuple[list[tuple[int, sp.Expr]], sp.Expr]:
