@@ -17,3 +17,17 @@ def best_of(run, repeats: int = 5) -> float:
         jax.block_until_ready(run())
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def best_of_interleaved(runs: dict, repeats: int = 5) -> dict:
+    """`best_of` for several `runs` (name → callable) timed in turn, so that a busy spell of a shared machine
+    slows them alike."""
+    for run in runs.values():
+        jax.block_until_ready(run())
+    best = dict.fromkeys(runs, np.inf)
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            jax.block_until_ready(run())
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
