@@ -103,8 +103,8 @@ class AbstractSplitBasis(eqx.Module):
         """The state (`like`'s shape and dtype) of `v`."""
 
     @abc.abstractmethod
-    def nonlinear(self, t: Any, v: jax.Array) -> jax.Array:
-        """N(t, u) in the basis, from u in it."""
+    def nonlinear(self, t: Any, v: jax.Array, x: jax.Array | None = None) -> jax.Array:
+        """N(t, u) in the basis, from u in it (and from the state `x` itself, when at hand: a transform saved)."""
 
     @abc.abstractmethod
     def phi(self, h: Any, k: int) -> tuple[jax.Array, ...]: ...
@@ -133,8 +133,8 @@ class FourierBasis(AbstractSplitBasis):
     def from_basis(self, v, like):
         return self.field.from_modes(v).astype(like.dtype)
 
-    def nonlinear(self, t, v):
-        return self.field.nonlinear_of_modes(t, v)
+    def nonlinear(self, t, v, x=None):
+        return self.field.nonlinear_of_modes(t, v, x)
 
     def _z(self, h):
         linear = self.field.linear()
@@ -207,7 +207,7 @@ class GridBasis(AbstractSplitBasis):
     def from_basis(self, v, like):
         return v.reshape(like.shape).astype(like.dtype)
 
-    def nonlinear(self, t, v):
+    def nonlinear(self, t, v, x=None):
         shape = self.field.model.state_shape
         return self.field.nonlinear(t, v.reshape(shape)).ravel()
 
@@ -303,7 +303,7 @@ class Etd1(AbstractExponentialIntegrator):
         exponential, phi1 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        new = basis.apply(exponential, v) + basis.apply(phi1, basis.nonlinear(t, v))
+        new = basis.apply(exponential, v) + basis.apply(phi1, basis.nonlinear(t, v, x))
         return basis.from_basis(new, x), state, RESULTS.successful
 
     def explicit_stability_function(self) -> sp.Expr:
@@ -323,7 +323,7 @@ class Etd2(AbstractExponentialIntegrator):
         exponential, phi1, phi2 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        n0 = basis.nonlinear(t, v)
+        n0 = basis.nonlinear(t, v, x)
         a = basis.apply(exponential, v) + basis.apply(phi1, n0)
         new = a + basis.apply(phi2, basis.nonlinear(t + h, a) - n0)
         return basis.from_basis(new, x), state, RESULTS.successful
@@ -351,7 +351,7 @@ class Etdrk4(AbstractExponentialIntegrator):
         exponential, half, q, f1, f2, f3 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        nv = basis.nonlinear(t, v)
+        nv = basis.nonlinear(t, v, x)
         half_v = basis.apply(half, v)
         a = half_v + basis.apply(q, nv)
         na = basis.nonlinear(t + h / 2, a)
@@ -379,7 +379,7 @@ class ImexEuler(AbstractSplitIntegrator):
         (resolvent,) = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        new = basis.solve(resolvent, v + jnp.asarray(h).astype(v.dtype) * basis.nonlinear(t, v))
+        new = basis.solve(resolvent, v + jnp.asarray(h).astype(v.dtype) * basis.nonlinear(t, v, x))
         return basis.from_basis(new, x), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
@@ -408,7 +408,7 @@ class ImexTrapezoid(AbstractSplitIntegrator):
         v = basis.to_basis(x)
         step = jnp.asarray(h).astype(v.dtype)
         explicit = basis.apply(shifted, v)
-        n0 = basis.nonlinear(t, v)
+        n0 = basis.nonlinear(t, v, x)
         predicted = basis.solve(resolvent, explicit + step * n0)
         new = basis.solve(resolvent, explicit + (step / 2) * (n0 + basis.nonlinear(t + h, predicted)))
         return basis.from_basis(new, x), state, RESULTS.successful

@@ -201,14 +201,20 @@ class SpectralDerivatives(AbstractDerivatives):
     def jets(self, u, requests):
         """One forward transform of all fields, one inverse transform of all derivatives; the fields themselves
         as they are."""
-        field_axis = u.ndim - self.grid.ndim - 1
-        derived = [request for request in requests if any(request[1])]
-        values = iter(self.jets_of_modes(self.grid.to_modes(u), derived) if derived else ())
-        return [next(values) if any(counts) else _entry(u, field, field_axis) for field, counts in requests]
+        derived = any(any(counts) for _, counts in requests)
+        return self.jets_of_modes(self.grid.to_modes(u) if derived else None, requests, fields=u)
 
-    def jets_of_modes(self, modes, requests):
-        """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives."""
-        field_axis = modes.ndim - self.grid.ndim - 1
+    def jets_of_modes(self, modes, requests, *, fields=None):
+        """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives.
+
+        With `fields`, the state itself, its fields (zero orders) are read from it instead of transformed back.
+        """
+        if not requests:
+            return []
+        field_axis = (modes if fields is None else fields).ndim - self.grid.ndim - 1
+        if fields is not None:
+            transformed = iter(self.jets_of_modes(modes, [r for r in requests if any(r[1])]))
+            return [next(transformed) if any(c) else _entry(fields, f, field_axis) for f, c in requests]
 
         def derivative(field, counts):
             mode = _entry(modes, field, field_axis)

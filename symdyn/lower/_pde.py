@@ -192,17 +192,22 @@ class _Program:
             return self.domain.from_modes(self.domain.dealiased(self.domain.to_modes(remainder)))
         return remainder
 
-    def nonlinear_of_modes(self, t, modes, p):
+    def nonlinear_of_modes(self, t, modes, p, u=None):
         """`nonlinear` from and to `rfftn` modes, the form split integrators step in (periodic domains).
 
         With spectral derivatives the jet comes straight from the modes: two transforms per
-        evaluation instead of four.
+        evaluation instead of four. `u`, the state of these modes when at hand, saves the
+        inverse transform of the fields themselves.
         """
         if not all(self.domain.periodic):
             raise ValueError(f"{self.name}: a bounded domain has no Fourier modes; use nonlinear(t, u, p)")
         if not isinstance(self.derivatives, SpectralDerivatives):
-            return self.domain.to_modes(self.nonlinear(t, self.domain.from_modes(modes), p))
-        remainder = self._over_batch(lambda m: self._remainder_of_modes(t, m, p), modes, self.domain.ndim + 1)
+            return self.domain.to_modes(self.nonlinear(t, self.domain.from_modes(modes) if u is None else u, p))
+        state_ndim = self.domain.ndim + 1
+        if u is None:
+            remainder = self._over_batch(lambda m: self._remainder_of_modes(t, m, p), modes, state_ndim)
+        else:
+            remainder = self._over_batch(lambda m, w: self._remainder_of_modes(t, m, p, w), modes, state_ndim, u)
         return self.domain.dealiased(remainder) if self.dealias else remainder
 
     def observed(self, t, u, p):
@@ -225,7 +230,10 @@ class _Program:
         if u.ndim <= state_ndim:
             return function(u, *directions)
         flat = u.reshape(-1, *u.shape[-state_ndim:])
-        rest = [jnp.broadcast_to(d, u.shape).reshape(flat.shape) for d in directions]
+        batch = u.shape[:-state_ndim]
+        rest = [
+            jnp.broadcast_to(d, batch + d.shape[-state_ndim:]).reshape(-1, *d.shape[-state_ndim:]) for d in directions
+        ]
         out = jax.vmap(function)(flat, *rest)
         return out.reshape(*u.shape[:-state_ndim], *out.shape[1:])
 
@@ -288,11 +296,13 @@ class _Program:
             result = boundary.rates(result, zero, p, x, homogeneous=True)
         return result
 
-    def _remainder_of_modes(self, t, modes, p):
-        """The remainder's `rfftn` modes from those of one state (spectral derivatives, no boundaries)."""
+    def _remainder_of_modes(self, t, modes, p, u=None):
+        """The remainder's `rfftn` modes from those of one state (spectral derivatives, no boundaries), and from
+        the state `u` itself when given."""
         real = jnp.finfo(modes.dtype).dtype
         t, x = jnp.asarray(t, real), self._mesh(real)
-        jets = self._jets(self.derivatives.jets_of_modes, modes, self.needs["remainder"][0])
+        take = lambda m, requests: self.derivatives.jets_of_modes(m, requests, fields=u)
+        jets = self._jets(take, modes, self.needs["remainder"][0])
         remainder = self.namespace["remainder"](t, jets, p, x)
         if not self.fluxes:
             return self.domain.to_modes(remainder)
