@@ -320,7 +320,7 @@ def test_discover_piped_into_head_ends_quietly(tmp_path):
 
 def test_conservative_form_finds_the_highest_derivative_that_a_term_is():
     """Each piece ∂x^k(g) of a term expands back to the term; k is as large as the term allows."""
-    from symdyn.discovery._conservative import conservative_form
+    from symdyn.model import conservative_form
 
     t, x = sympy.symbols("t x")
     u, v = sympy.Function("u")(t, x), sympy.Function("v")(t, x)

@@ -132,6 +132,41 @@ def test_kuramoto_sivashinsky_jvp_is_the_linearised_operator():
         model.jacobian()
 
 
+def test_total_derivatives_of_a_pde_rhs_are_exact_and_keep_the_rest():
+    """∂^k(g) pieces with g a nonlinear function of the fields; what is left expands back to the term."""
+    from symdyn.model import total_derivatives
+
+    x = sym("x")
+    u, ux, uxx, uxxx = map(sym, ["u", "uˍx", "uˍxx", "uˍxxx"])
+    cases = {
+        "-u*∂x(u)": ({((x, 1),): -(u**2) / 2}, 0),
+        "-∂x(u^2)/2": ({((x, 1),): -(u**2) / 2}, 0),  # the file's conservative form, expanded by the language
+        "∂x^2(u^3) + sin(u)*∂x(u)": ({((x, 2),): u**3, ((x, 1),): -sp.cos(u)}, 0),
+        "u*∂x(u) + u*∂x^3(u)": ({((x, 1),): u**2 / 2}, u * uxxx),  # u·u_xxx is ∂x(u·u_xx − u_x²/2): not of u
+        "∂x(u)^2 + u*∂x^2(u)": ({((x, 2),): u**2 / 2}, 0),
+        "∂x(u)*∂x^2(u)": ({}, ux * uxx),  # ∂x(u_x²/2), whose g holds a derivative
+        "sin(x)*u*∂x(u)": ({}, u * ux * sp.sin(x)),  # depends on x itself
+        "t*∂x(u)": ({}, sym("t") * ux),  # linear: stays a derivative of the field
+    }
+    for rhs, (fluxes, rest) in cases.items():
+        model = symdyn.parse(
+            f"model M\n @domain x ∈ Periodic(0, 1; points = 8)\n @variables u(t, x)\n D(u) ~ {rhs}\nend"
+        )
+        term = model.rhs()[0]
+        found, left = total_derivatives(term, model.system, model.coordinates)
+        assert {f.space: f.flux for f in found} == fluxes, rhs
+        assert sp.expand(left - rest) == 0, rhs
+        applied = model.states[0].applied  # u(t, x): ∂^k of each flux in the jet symbols
+        derivatives = [sp.diff(f.flux.subs(u, applied), *f.space) for f in found]
+        assert sp.simplify(model.system.to_jets(sp.Add(*derivatives)) + left - term) == 0, rhs
+    two = symdyn.parse(
+        "model T\n @domain x ∈ Periodic(0, 1; points = 8)\n @variables u(t, x) v(t, x)\n"
+        " D(u) ~ -∂x(u*v) + ∂x(u)*v\n D(v) ~ 0\nend"
+    )
+    found, left = total_derivatives(two.rhs()[0], two.system, two.coordinates)  # −u·v_x: no total derivative alone
+    assert found == () and left == -sym("u") * sym("vˍx")
+
+
 def test_pde_jvp_of_a_given_direction_field_differentiates_it():
     model = symdyn.load(EXAMPLES / "kuramoto_sivashinsky.sdyn")
     x = sym("x")

@@ -23,8 +23,8 @@ import numpy as np
 import sympy as sp
 
 from ..data import Trajectories
+from ..model import conservative_form
 from ._candidates import Candidates
-from ._conservative import conservative_form
 from ._method import AbstractDiscoveryMethod
 from ._regression import SEGMENTS, LeastSquares, spread
 

@@ -103,8 +103,8 @@ class AbstractSplitBasis(eqx.Module):
         """The state (`like`'s shape and dtype) of `v`."""
 
     @abc.abstractmethod
-    def nonlinear(self, t: Any, v: jax.Array) -> jax.Array:
-        """N(t, u) in the basis, from u in it."""
+    def nonlinear(self, t: Any, v: jax.Array, x: jax.Array | None = None) -> jax.Array:
+        """N(t, u) in the basis, from u in it (and from the state `x` itself, when at hand: a transform saved)."""
 
     @abc.abstractmethod
     def phi(self, h: Any, k: int) -> tuple[jax.Array, ...]: ...
@@ -133,8 +133,8 @@ class FourierBasis(AbstractSplitBasis):
     def from_basis(self, v, like):
         return self.field.from_modes(v).astype(like.dtype)
 
-    def nonlinear(self, t, v):
-        return self.field.nonlinear_of_modes(t, v)
+    def nonlinear(self, t, v, x=None):
+        return self.field.nonlinear_of_modes(t, v, x)
 
     def _z(self, h):
         linear = self.field.linear()
@@ -143,7 +143,7 @@ class FourierBasis(AbstractSplitBasis):
 
     def phi(self, h, k):
         z, h = self._z(h)
-        return (jnp.exp(z), *(h * contour_mean(lambda w, j=j: _phi_closed_form(w, j), z) for j in range(1, k + 1)))
+        return (jnp.exp(z), *(h * phi for phi in contour_mean(lambda w: jnp.stack(_phi_closed_forms(w, k)), z)))
 
     def shifted(self, h):
         z, _ = self._z(h)
@@ -160,9 +160,16 @@ class FourierBasis(AbstractSplitBasis):
         return resolvent * v
 
 
-def _phi_closed_form(w, j: int):
-    """(e^w − Σ_{i<j} w^i/i!)/w^j, for w away from 0 (the contour's points)."""
-    return (jnp.exp(w) - sum(w**i / math.factorial(i) for i in range(j))) / w**j
+def _phi_closed_forms(w, k: int) -> list:
+    """φ_1(w), ..., φ_k(w), φ_j(w) = (e^w − Σ_{i<j} w^i/i!)/w^j, for w away from 0 (the contour's points).
+
+    By the recurrence φ_j = (φ_{j−1} − 1/(j−1)!)/w from φ_0 = e^w: one exponential and k divisions, where
+    the powers w^i of complex w would cost a logarithm and an exponential each.
+    """
+    phis = [jnp.exp(w)]
+    for j in range(1, k + 1):
+        phis.append((phis[-1] - 1 / math.factorial(j - 1)) / w)
+    return phis[1:]
 
 
 class _DenseFactors(eqx.Module):
@@ -200,7 +207,7 @@ class GridBasis(AbstractSplitBasis):
     def from_basis(self, v, like):
         return v.reshape(like.shape).astype(like.dtype)
 
-    def nonlinear(self, t, v):
+    def nonlinear(self, t, v, x=None):
         shape = self.field.model.state_shape
         return self.field.nonlinear(t, v.reshape(shape)).ravel()
 
@@ -296,7 +303,7 @@ class Etd1(AbstractExponentialIntegrator):
         exponential, phi1 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        new = basis.apply(exponential, v) + basis.apply(phi1, basis.nonlinear(t, v))
+        new = basis.apply(exponential, v) + basis.apply(phi1, basis.nonlinear(t, v, x))
         return basis.from_basis(new, x), state, RESULTS.successful
 
     def explicit_stability_function(self) -> sp.Expr:
@@ -316,7 +323,7 @@ class Etd2(AbstractExponentialIntegrator):
         exponential, phi1, phi2 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        n0 = basis.nonlinear(t, v)
+        n0 = basis.nonlinear(t, v, x)
         a = basis.apply(exponential, v) + basis.apply(phi1, n0)
         new = a + basis.apply(phi2, basis.nonlinear(t + h, a) - n0)
         return basis.from_basis(new, x), state, RESULTS.successful
@@ -344,7 +351,7 @@ class Etdrk4(AbstractExponentialIntegrator):
         exponential, half, q, f1, f2, f3 = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        nv = basis.nonlinear(t, v)
+        nv = basis.nonlinear(t, v, x)
         half_v = basis.apply(half, v)
         a = half_v + basis.apply(q, nv)
         na = basis.nonlinear(t + h / 2, a)
@@ -372,7 +379,7 @@ class ImexEuler(AbstractSplitIntegrator):
         (resolvent,) = state
         basis = split_basis(field, self.name)
         v = basis.to_basis(x)
-        new = basis.solve(resolvent, v + jnp.asarray(h).astype(v.dtype) * basis.nonlinear(t, v))
+        new = basis.solve(resolvent, v + jnp.asarray(h).astype(v.dtype) * basis.nonlinear(t, v, x))
         return basis.from_basis(new, x), state, RESULTS.successful
 
     def stability_function(self) -> sp.Expr:
@@ -401,7 +408,7 @@ class ImexTrapezoid(AbstractSplitIntegrator):
         v = basis.to_basis(x)
         step = jnp.asarray(h).astype(v.dtype)
         explicit = basis.apply(shifted, v)
-        n0 = basis.nonlinear(t, v)
+        n0 = basis.nonlinear(t, v, x)
         predicted = basis.solve(resolvent, explicit + step * n0)
         new = basis.solve(resolvent, explicit + (step / 2) * (n0 + basis.nonlinear(t + h, predicted)))
         return basis.from_basis(new, x), state, RESULTS.successful

@@ -86,8 +86,8 @@ class PDEVectorField(AbstractLoweredVectorField):
     def nonlinear(self, t: Any, x: jax.Array) -> jax.Array:
         return self.model.nonlinear(t, x, self.p)
 
-    def nonlinear_of_modes(self, t: Any, modes: jax.Array) -> jax.Array:
-        return self.model.nonlinear_of_modes(t, modes, self.p)
+    def nonlinear_of_modes(self, t: Any, modes: jax.Array, x: jax.Array | None = None) -> jax.Array:
+        return self.model.nonlinear_of_modes(t, modes, self.p, x)
 
     def to_modes(self, x: jax.Array) -> jax.Array:
         return self.model.domain.to_modes(x)

@@ -22,6 +22,7 @@ import abc
 from dataclasses import dataclass
 from functools import cached_property
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
@@ -134,6 +135,11 @@ class Domain:
         return keep
 
 
+def _entry(u, index: int, axis: int):
+    """Entry `index` of `axis`: a static slice (`jnp.take` would guard the index with a select)."""
+    return jax.lax.index_in_dim(u, index, axis, keepdims=False)
+
+
 def complex_of(dtype) -> np.dtype:
     """The complex dtype of the precision of a real `dtype` (complex64 for float32, complex128 for float64)."""
     return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
@@ -193,23 +199,30 @@ class SpectralDerivatives(AbstractDerivatives):
         return self.grid.from_modes(modes * jnp.asarray(self.multiplier(counts), modes.dtype))
 
     def jets(self, u, requests):
-        """One forward transform of all fields, one inverse transform of all derivatives."""
+        """One forward transform of all fields, one inverse transform of all derivatives; the fields themselves
+        as they are."""
+        derived = any(any(counts) for _, counts in requests)
+        return self.jets_of_modes(self.grid.to_modes(u) if derived else None, requests, fields=u)
+
+    def jets_of_modes(self, modes, requests, *, fields=None):
+        """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives.
+
+        With `fields`, the state itself, its fields (zero orders) are read from it instead of transformed back.
+        """
         if not requests:
             return []
-        return self.jets_of_modes(self.grid.to_modes(u), requests)
+        field_axis = (modes if fields is None else fields).ndim - self.grid.ndim - 1
+        if fields is not None:
+            transformed = iter(self.jets_of_modes(modes, [r for r in requests if any(r[1])]))
+            return [next(transformed) if any(c) else _entry(fields, f, field_axis) for f, c in requests]
 
-    def jets_of_modes(self, modes, requests):
-        """`jets` of the field whose `rfftn` modes are given: one inverse transform of all derivatives."""
-        field_axis = modes.ndim - self.grid.ndim - 1
-        stacked = jnp.stack(
-            [
-                jnp.take(modes, field, axis=field_axis) * jnp.asarray(self.multiplier(counts), modes.dtype)
-                for field, counts in requests
-            ],
-            axis=field_axis,
-        )
+        def derivative(field, counts):
+            mode = _entry(modes, field, field_axis)
+            return mode * jnp.asarray(self.multiplier(counts), modes.dtype) if any(counts) else mode
+
+        stacked = jnp.stack([derivative(field, counts) for field, counts in requests], axis=field_axis)
         values = self.grid.from_modes(stacked)
-        return [jnp.take(values, i, axis=field_axis) for i in range(len(requests))]
+        return [_entry(values, i, field_axis) for i in range(len(requests))]
 
 
 def stencil_weights(order: int, offsets: tuple[int, ...]) -> tuple[float, ...]:
@@ -266,7 +279,7 @@ class StencilDerivatives(AbstractDerivatives):
 
     def jets(self, u, requests):
         axis = u.ndim - self.grid.ndim - 1
-        return [self.derivative(jnp.take(u, field, axis=axis), counts) for field, counts in requests]
+        return [self.derivative(_entry(u, field, axis), counts) for field, counts in requests]
 
     def _along(self, u, d: int, order: int):
         axis = u.ndim - self.grid.ndim + d

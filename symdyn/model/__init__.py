@@ -12,6 +12,7 @@ from ._components import (
     State,
     Unknown,
 )
+from ._conservative import Flux, conservative_form, total_derivatives
 from ._first_order import FirstOrderSystem, Jet
 from ._latex import expression_to_latex
 from ._linear import LinearSplit, LinearTerm
@@ -27,6 +28,7 @@ __all__ = [
     "Definition",
     "Equation",
     "FirstOrderSystem",
+    "Flux",
     "InitialValue",
     "Input",
     "Jet",
@@ -39,10 +41,12 @@ __all__ = [
     "SymdynPrinter",
     "Unknown",
     "ascii_name",
+    "conservative_form",
     "expression_to_latex",
     "expression_to_text",
     "load",
     "match_name",
     "parse",
     "spellings",
+    "total_derivatives",
 ]
