@@ -199,7 +199,7 @@ def test_the_fine_tuning_loss_is_the_adam_loss(lorenz):
     np.testing.assert_allclose(chunks.residual(a), np.ravel(by_solve), rtol=0, atol=tolerance(3e-14, 1.5e-5))
 
 
-@pytest.mark.parametrize("method", [Sparse(), SMNN(steps=50)])
+@pytest.mark.parametrize("method", [Sparse(), pytest.param(SMNN(steps=50), marks=pytest.mark.exhaustive)])
 def test_lorenz_template_coefficients(lorenz, method):
     found = symdyn.discover(TEMPLATE, lorenz, method=method, progress=False)
     np.testing.assert_array_less(np.abs(found.values - TRUTH), PAPER_ERRORS)
@@ -357,6 +357,7 @@ def test_a_diverging_adam_run_stops_with_a_clear_message():
 
 
 # --- the command
+@pytest.mark.exhaustive  # the fast tier runs the command in tests/test_inputs.py and tests/test_discovery_breadth.py
 def test_discover_command_writes_a_loadable_model_and_a_plot(tmp_path, lorenz, capsys):
     data, found, png = tmp_path / "lorenz.npz", tmp_path / "found.sdyn", tmp_path / "found.png"
     np.savez(data, **lorenz)

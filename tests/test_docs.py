@@ -36,7 +36,7 @@ from symdyn.cli import main
 
 ROOT = EXAMPLES.parent
 # pages whose blocks train networks or integrate large grids: in the exhaustive tier (make test-all, CI)
-HEAVY = ("training.md", "mnn.md", "pde.md", "discovery.md")
+HEAVY = ("training.md", "mnn.md", "pde.md", "discovery.md", "smnn.md", "integrators.md")
 PAGES = [
     pytest.param(page, marks=pytest.mark.exhaustive) if page.name in HEAVY else page
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

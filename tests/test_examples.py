@@ -205,6 +205,7 @@ def test_damped_oscillator_has_the_seed_eigenvalues():
     assert eigenvalues == [complex(-0.1, -2.0), complex(-0.1, 2.0)]
 
 
+@pytest.mark.exhaustive
 def test_pde_gallery_runs_every_pde_example_and_draws_it(tmp_path, monkeypatch, capsys):
     """examples/pde_gallery.py run as a script, each run cut to its first two saved steps (the whole runs take
     20 s): it asks for its docstring's settings and writes one figure per PDE example."""

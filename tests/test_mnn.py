@@ -116,6 +116,7 @@ def test_resnet_is_periodic_in_space(key):
     np.testing.assert_allclose(encoder(jnp.roll(x, 5, -1)), jnp.roll(encoder(x), 5, 1), atol=tolerance(1e-12, 1e-5))
 
 
+@pytest.mark.exhaustive
 def test_forecasters_start_from_the_last_frame(key):
     """With zero features, the mechanistic forecast is the last frame held (y'' = 0, y'_0 = 0); the direct one too."""
     layer = MechanisticLayer(2, 4, step=0.2)

@@ -76,6 +76,7 @@ class _Flat(_InMemory):
         return self.inner(t, x.reshape(self.inner.state_shape)).ravel()
 
 
+@pytest.mark.exhaustive  # the fast tier checks Hutchinson's estimate on ODEs (tests/test_train.py)
 def test_l_ad_on_a_grid_is_hutchinsons_estimate_of_the_dense_jacobian_error(ks, ks_data):
     """The penalty with many probes against ‖J_θ − J_F‖²_F from `jax.jacfwd` and the dense exact Jacobian."""
     low = ks.lower()
@@ -166,7 +167,10 @@ def test_the_periodic_cnn_commutes_with_shifts():
     "make",
     [
         lambda ks: MLP(("u",), grid=(16,), width=8, key=jax.random.PRNGKey(0)),
-        lambda ks: PeriodicCNN(("u",), grid=(16,), width=4, key=jax.random.PRNGKey(0)),
+        pytest.param(
+            lambda ks: PeriodicCNN(("u",), grid=(16,), width=4, key=jax.random.PRNGKey(0)),
+            marks=pytest.mark.exhaustive,
+        ),
         lambda ks: Hybrid(ks, network="cnn", width=4, depth=1, key=jax.random.PRNGKey(0)),
     ],
     ids=["mlp", "cnn", "hybrid cnn"],
