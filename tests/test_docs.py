@@ -35,7 +35,7 @@ import symdyn
 from symdyn.cli import main
 
 ROOT = EXAMPLES.parent
-# pages whose blocks train networks, discover equations or integrate at length: in the exhaustive tier (make test-all, CI)
+# pages whose blocks train, discover or integrate at length: in the exhaustive tier (make test-all, CI)
 HEAVY = ("training.md", "mnn.md", "pde.md", "discovery.md", "smnn.md", "integrators.md")
 PAGES = [
     pytest.param(page, marks=pytest.mark.exhaustive) if page.name in HEAVY else page
