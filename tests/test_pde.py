@@ -335,8 +335,19 @@ def test_split_methods_on_a_bounded_grid_agree_with_fine_rk4(variant, method, fl
     assert float(jnp.abs(u - reference).max()) < tolerance(float64, float32)
 
 
-@pytest.mark.parametrize("text", [*BOUNDED.values(), TWO_D], ids=[*BOUNDED, "2d"])
-@pytest.mark.parametrize("derivatives", ["fd2", "fd4"])
+@pytest.mark.parametrize(
+    ("text", "derivatives"),
+    [
+        pytest.param(
+            text,
+            derivatives,
+            id=f"{derivatives}-{name}",
+            marks=[pytest.mark.exhaustive] * (name + derivatives == "2dfd4"),
+        )
+        for derivatives in ("fd2", "fd4")
+        for name, text in [*BOUNDED.items(), ("2d", TWO_D)]
+    ],
+)
 def test_coloured_jacobian_and_linear_matrix_are_the_dense_ones(text, derivatives):
     """The Jacobian and L from the colours' few products equal jax.jacfwd's dense matrices (every entry), and
     L u + N(u) is the rhs."""
