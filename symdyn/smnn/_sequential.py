@@ -48,7 +48,9 @@ class SequentialSolver(AbstractBlockSolver):
         def step(previous, blocks):
             m_t, n_t = (entries(b) for b in blocks)
             rank = range(len(m_t))
-            sigma = [[m_t[i][j] - sum(previous[i][k] * previous[j][k] for k in rank) for j in range(i + 1)] for i in rank]
+            sigma = [
+                [m_t[i][j] - sum(p * q for p, q in zip(previous[i], previous[j])) for j in range(i + 1)] for i in rank
+            ]
             l_t = cholesky_entries(sigma)
             k_t = [solve_lower_entries(l_t, row) for row in n_t]  # N_t L_t⁻ᵀ, row by row
             return k_t, (l_t, k_t)
