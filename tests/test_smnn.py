@@ -104,10 +104,10 @@ def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
 
 
 def test_a_batch_solved_in_chunks_matches_the_dense_solve_with_its_gradients(key):
-    """1000 systems of 6 unknowns per time point are split into chunks on a CPU (the last one filled up with
-    copies): solution and gradients as the dense solve gives them."""
-    c, d, u, s = random_problem(key, batch=1000, times=3, initial=(1, 1))
-    target = jax.random.normal(jax.random.PRNGKey(7), (1000, 3, 2, 3))
+    """1999 systems of 3 unknowns per time point: on a CPU two chunks (the last one filled up with a copy),
+    each solved with its factors carried entry by entry; solution and gradients as the dense solve gives them."""
+    c, d, u, s = random_problem(key, batch=1999, times=4, equations=1, variables=1, initial=(1, 1))
+    target = jax.random.normal(jax.random.PRNGKey(7), (1999, 4, 1, 3))
     expected = smnn.dense_solve(c, d, u, s)
     assert relative(smnn.solve(c, d, u, s, method="sequential"), expected) < tolerance(1e-12, 3e-5)
 
