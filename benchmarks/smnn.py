@@ -178,7 +178,7 @@ def part_b(reference_path: str | None) -> None:
     print("    gradients for c, d, u and s; median of 10 after 3 warm-ups; memory: XLA's temporaries for symdyn,")
     print("    the peak of torch's allocations for the reference")
     print(
-        f"{'shape':<12}{'reference fwd+bwd':>20}{'symdyn fwd+bwd':>18}{'speed-up':>10}"
+        f"{'shape':<12}{'reference fwd+bwd':>22}{'symdyn fwd+bwd':>20}{'speed-up':>10}"
         f"{'memory':>8}{'symdyn fwd':>12}{'|Δy|/|y|':>10}"
     )
     for samples, times in SHAPES:
@@ -192,7 +192,7 @@ def part_b(reference_path: str | None) -> None:
         memory = temporaries(step, *arguments)
         ours = f"{1e3 * both:.1f} ms, {memory / 1e6:.0f} MB"
         if reference is None:
-            print(f"{f'{samples}×{times}':<12}{'':>20}{ours:>18}{'':>18}{1e3 * forward:>10.1f} ms")
+            print(f"{f'{samples}×{times}':<12}{'':>22}{ours:>20}{'':>18}{1e3 * forward:>10.1f} ms")
             continue
         expected = _scalable_mnn.reference_solution(reference, systems, times)
         agreement = float(np.max(np.abs(np.asarray(solve(*arguments)) - expected)) / np.max(np.abs(expected)))
@@ -200,7 +200,7 @@ def part_b(reference_path: str | None) -> None:
         theirs = f"{1e3 * seconds:.1f} ms, {peak / 1e6:.0f} MB" if peak >= 0 else f"{1e3 * seconds:.1f} ms"
         memory_ratio = f"{memory / peak:.2f}" if peak > 0 else "?"
         print(
-            f"{f'{samples}×{times}':<12}{theirs:>20}{ours:>18}{seconds / both:>9.1f}×{memory_ratio:>8}"
+            f"{f'{samples}×{times}':<12}{theirs:>22}{ours:>20}{seconds / both:>9.1f}×{memory_ratio:>8}"
             f"{1e3 * forward:>9.1f} ms{agreement:>10.1e}"
         )
     print("    speed-up: reference time / symdyn time; memory: symdyn / reference")
