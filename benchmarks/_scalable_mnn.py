@@ -48,23 +48,39 @@ def load_reference(path: str) -> ModuleType:
     return module
 
 
+def problem_arrays(systems: int, times: int, seed: int = 0) -> dict:
+    """Random well-posed scalar problems y' + a y + b y'' = d with small a, b, per system and time point, as NumPy
+    float64 arrays c, d, u, s and the fixed tensor `weight` the output is reduced against: the inputs both
+    implementations get."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    c = 0.1 * rng.standard_normal((systems, times, 1, 1, 3))
+    c[..., 1] = 1.0  # coefficient of y'
+    return {
+        "c": c,
+        "d": rng.standard_normal((systems, times, 1)),
+        "u": rng.standard_normal((systems, 1, 1, 1)),
+        "s": np.full((systems, times - 1), STEP),
+        "weight": rng.standard_normal((systems, times, 1, 3)),
+    }
+
+
 def _problem(systems: int, times: int, seed: int = 0):
-    """Random well-posed scalar problems y' + a y + b y'' = d with small a, b, per system and time point."""
     import torch
 
-    generator = torch.Generator().manual_seed(seed)
+    arrays = {name: torch.from_numpy(value) for name, value in problem_arrays(systems, times, seed).items()}
+    inputs = [arrays[name].clone().requires_grad_() for name in "cdus"]
+    return inputs, arrays["weight"]
 
-    def random(*shape):
-        return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
-    c = 0.1 * random(systems, times, 1, 1, 3)
-    c[..., 1] = 1.0  # coefficient of y'
-    d = random(systems, times, 1)
-    u = random(systems, 1, 1, 1)
-    s = torch.full((systems, times - 1), STEP, dtype=torch.float64)
-    weight = random(systems, times, 1, 3)  # the output is reduced against this fixed tensor
-    inputs = [x.requires_grad_() for x in (c, d, u, s)]
-    return inputs, weight
+def reference_solution(module: ModuleType, systems: int, times: int, seed: int = 0):
+    """The reference's y (B, T, V, R+1) on `problem_arrays(systems, times, seed)`, as a NumPy array."""
+    import torch
+
+    inputs, _ = _problem(systems, times, seed)
+    with torch.no_grad():
+        return module.ode_forward(*inputs).numpy()
 
 
 def _forward_backward(module: ModuleType, inputs, weight) -> None:
@@ -103,31 +119,36 @@ def _peak_bytes(module: ModuleType, inputs, weight) -> int:
     return peak
 
 
-def time_reference(module: ModuleType, systems: int, times: int, repeats: int = 3) -> tuple[float, int]:
+def time_reference(
+    module: ModuleType, systems: int, times: int, repeats: int = 10, warmups: int = 3
+) -> tuple[float, int]:
     """Forward + backward of the reference on `systems` independent scalar linear ODEs of `times` points.
 
     The problem: V = 1, Q = 1, R = 2 (c y + c' y' + c'' y'' = d with per-system, per-time-point coefficients),
-    T_init = 1, R_init = 0, constant step 0.01, float64, on the CPU with `THREADS` torch threads. One warm-up run,
-    then `repeats` timed runs of `ode_forward`, (y * fixed random tensor).sum() and backward, with gradients with
-    respect to c, d, u and s (the reference differentiates through the steps too).
+    T_init = 1, R_init = 0, constant step 0.01, float64, on the CPU with `THREADS` torch threads, the inputs of
+    `problem_arrays`. `warmups` runs, then `repeats` timed runs of `ode_forward`, (y * fixed random tensor).sum()
+    and backward, with gradients with respect to c, d, u and s (the reference differentiates through the steps too).
 
     Returns:
-        The best wall time in seconds, and the peak extra memory in bytes: the high-water mark of torch's CPU
+        The median wall time in seconds, and the peak extra memory in bytes: the high-water mark of torch's CPU
         allocations during one further forward + backward, relative to its start (inputs excluded, output,
         saved tensors and gradients included), from `torch.profiler` allocation events; -1 if none were recorded.
     """
+    import numpy as np
     import torch
 
     torch.set_num_threads(THREADS)
     inputs, weight = _problem(systems, times)
-    _forward_backward(module, inputs, weight)
-    best = float("inf")
+    for _ in range(warmups):
+        _clear_gradients(inputs)
+        _forward_backward(module, inputs, weight)
+    seconds = []
     for _ in range(repeats):
         _clear_gradients(inputs)
         start = time.perf_counter()
         _forward_backward(module, inputs, weight)
-        best = min(best, time.perf_counter() - start)
-    return best, _peak_bytes(module, inputs, weight)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)), _peak_bytes(module, inputs, weight)
 
 
 def time_reference_discovery_step(module: ModuleType, data, batch: int, times: int, repeats: int = 20) -> float:

@@ -3,18 +3,21 @@
 (a) One linear ODE at T = 1000 (the damped harmonic oscillator of Appendix B.1,
     first-order form, R = 3): S-MNN sequential and parallel against scipy's
     solve_ivp RK45 and LSODA at the loosest tolerance that reaches S-MNN's accuracy.
-(b) Forward + backward time and memory at the Lorenz shapes of Chen et al., Table 1
-    (each Lorenz sample is three scalar systems, R = 2): sequential, parallel, the
-    dense least squares and the original MNN dense solver where they fit, and, with
-    `--reference DIR`, the published PyTorch implementation run side by side.
+(b) Forward + backward time and memory at Lorenz shapes (each Lorenz sample is three
+    scalar systems, R = 2) of `smnn.solve` and, with `--reference DIR`, of the
+    published PyTorch implementation run side by side on the same inputs: median of
+    10 after 3 warm-ups, the speed-up and memory as ratios, and how far apart the two
+    solutions are.
 (c) T from 10^2 to 10^5 at batch 1 and 64: how time and memory grow with T.
+(d) (on request) the dense least squares and the original MNN dense solver beside the
+    block solvers at the shapes of the paper's Table 1, where they fit.
 
-Times are the best of 3 warm runs; memory is XLA's temporary buffers for the
-compiled computation (arguments excluded). float64 throughout. The dense
+Times in (a), (c), (d) are the best of 3 warm runs; memory is XLA's temporary buffers
+for the compiled computation (arguments excluded). float64 throughout. The dense
 baselines run in a child process on one core: on two, XLA's CPU thread pool
 deadlocks now and then in their batched LAPACK gradients (JAX 0.10).
 
-    python benchmarks/smnn.py [--parts a b c] [--reference path/to/ScalableMNN]
+    python benchmarks/smnn.py [--parts a b c d] [--reference path/to/ScalableMNN]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from symdyn import smnn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TABLE_1 = [(512, 50), (512, 5), (512, 500), (64, 50), (4096, 50)]
+SHAPES = [(512, 50), (64, 500), (4096, 50), (512, 500), (4096, 500)]  # the comparison with the reference
 DENSE_LIMIT = 3e9  # bytes of temporaries beyond which the dense baselines are not run
 
 
@@ -122,6 +126,18 @@ def temporaries(compiled_function, *arguments) -> int:
     return compiled_function.lower(*arguments).compile().memory_analysis().temp_size_in_bytes
 
 
+def median(run, repeats: int = 10, warmups: int = 3) -> float:
+    """The median of `repeats` timed calls of `run()` after `warmups` untimed ones (the first compiles), seconds."""
+    for _ in range(warmups):
+        jax.block_until_ready(run())
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(run())
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))
+
+
 SOLVERS = {
     "sequential": lambda *a: smnn.solve(*a, method="sequential"),
     "parallel": lambda *a: smnn.solve(*a, method="parallel"),
@@ -153,22 +169,50 @@ def pinned_cell(name: str, samples: int, times: int) -> str:
 
 
 def part_b(reference_path: str | None) -> None:
-    reference = None
-    if reference_path:
-        sys.path.insert(0, str(HERE))
-        import _scalable_mnn
+    """symdyn's default solver against the reference on the same inputs: median of 10 after 3 warm-ups."""
+    sys.path.insert(0, str(HERE))
+    import _scalable_mnn
 
-        reference = _scalable_mnn.load_reference(reference_path)
-    print("\n(b) forward + backward at the Lorenz shapes of Table 1 (samples × T; 3 scalar systems per sample)")
-    header = "".join(f"{name:>26}" for name in [*SOLVERS, *(["ScalableMNN (torch)"] if reference else [])])
-    print(f"{'shape':<12}{header}")
-    print(f"{'':<12}" + "".join(f"{'ms / MB':>26}" for _ in range(len(SOLVERS) + bool(reference))))
+    reference = _scalable_mnn.load_reference(reference_path) if reference_path else None
+    print("\n(b) forward + backward at the Lorenz shapes (samples × T; 3 scalar systems per sample, R = 2),")
+    print("    gradients for c, d, u and s; median of 10 after 3 warm-ups; memory: XLA's temporaries for symdyn,")
+    print("    the peak of torch's allocations for the reference")
+    print(
+        f"{'shape':<12}{'reference fwd+bwd':>22}{'symdyn fwd+bwd':>20}{'speed-up':>10}"
+        f"{'memory':>8}{'symdyn fwd':>12}{'|Δy|/|y|':>10}"
+    )
+    for samples, times in SHAPES:
+        systems = 3 * samples
+        arrays = _scalable_mnn.problem_arrays(systems, times)
+        arguments = tuple(jnp.asarray(arrays[name]) for name in "cdus")
+        solve = jax.jit(smnn.solve)
+        step = forward_backward(smnn.solve, jnp.asarray(arrays["weight"]))
+        forward = median(functools.partial(solve, *arguments))
+        both = median(functools.partial(step, *arguments))
+        memory = temporaries(step, *arguments)
+        ours = f"{1e3 * both:.1f} ms, {memory / 1e6:.0f} MB"
+        if reference is None:
+            print(f"{f'{samples}×{times}':<12}{'':>22}{ours:>20}{'':>18}{1e3 * forward:>10.1f} ms")
+            continue
+        expected = _scalable_mnn.reference_solution(reference, systems, times)
+        agreement = float(np.max(np.abs(np.asarray(solve(*arguments)) - expected)) / np.max(np.abs(expected)))
+        seconds, peak = _scalable_mnn.time_reference(reference, systems, times)
+        theirs = f"{1e3 * seconds:.1f} ms, {peak / 1e6:.0f} MB" if peak >= 0 else f"{1e3 * seconds:.1f} ms"
+        memory_ratio = f"{memory / peak:.2f}" if peak > 0 else "?"
+        print(
+            f"{f'{samples}×{times}':<12}{theirs:>22}{ours:>20}{seconds / both:>9.1f}×{memory_ratio:>8}"
+            f"{1e3 * forward:>9.1f} ms{agreement:>10.1e}"
+        )
+    print("    speed-up: reference time / symdyn time; memory: symdyn / reference")
+
+
+def part_dense() -> None:
+    """The dense baselines beside the block solvers at the paper's Table 1 shapes (each on one core)."""
+    print("\n(d) the dense baselines at the shapes of Table 1, best of 3 (ms / MB)")
+    print(f"{'shape':<12}" + "".join(f"{name:>26}" for name in SOLVERS))
     for samples, times in TABLE_1:
         cells = [cell(name, samples, times) for name in ("sequential", "parallel")]
         cells += [pinned_cell(name, samples, times) for name in ("dense", "MNN dense")]
-        if reference is not None:
-            seconds, peak = _scalable_mnn.time_reference(reference, 3 * samples, times)
-            cells.append(f"{1e3 * seconds:.1f} / {peak / 1e6:.0f}" if peak >= 0 else f"{1e3 * seconds:.1f} / ?")
         print(f"{f'{samples}×{times}':<12}" + "".join(f"{text:>26}" for text in cells))
 
 
@@ -198,7 +242,7 @@ def part_c() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"])
+    parser.add_argument("--parts", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c", "d"])
     parser.add_argument("--reference", help="a checkout of IST-DASLab/ScalableMNN, timed side by side (needs torch)")
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)  # NAME SAMPLES T: one entry of (b)
     args = parser.parse_args()
@@ -212,6 +256,8 @@ def main() -> None:
         part_b(args.reference)
     if "c" in args.parts:
         part_c()
+    if "d" in args.parts:
+        part_dense()
 
 
 if __name__ == "__main__":

@@ -103,6 +103,23 @@ def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
         assert relative(g, h) < tolerance(1e-13, 5e-5), name  # measured at most 3.5e-14 / 1.6e-5
 
 
+def test_a_batch_solved_in_chunks_matches_the_dense_solve_with_its_gradients(key):
+    """1999 systems of 3 unknowns per time point: on a CPU two chunks (the last one filled up with a copy),
+    each solved with its factors carried entry by entry; solution and gradients as the dense solve gives them."""
+    c, d, u, s = random_problem(key, batch=1999, times=4, equations=1, variables=1, initial=(1, 1))
+    target = jax.random.normal(jax.random.PRNGKey(7), (1999, 4, 1, 3))
+    expected = smnn.dense_solve(c, d, u, s)
+    assert relative(smnn.solve(c, d, u, s, method="sequential"), expected) < tolerance(1e-12, 3e-5)
+
+    def loss(solver, *arguments):
+        return jnp.sum(solver(*arguments) * target)
+
+    ours = jax.grad(lambda *a: loss(lambda *b: smnn.solve(*b, method="sequential"), *a), argnums=(0, 1, 2, 3))
+    dense = jax.grad(lambda *a: loss(smnn.dense_solve, *a), argnums=(0, 1, 2, 3))
+    for name, g, h in zip("cdus", ours(c, d, u, s), dense(c, d, u, s)):
+        assert relative(g, h) < tolerance(1e-12, 5e-5), name
+
+
 @pytest.mark.float64
 def test_gradients_match_finite_differences(key):
     c, d, u, s = random_problem(key, batch=1, times=12)

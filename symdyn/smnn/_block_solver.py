@@ -20,7 +20,6 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._results import RESULTS
-from ._linalg import matvec, transpose
 
 
 class AbstractBlockSolver(eqx.Module):
@@ -42,10 +41,19 @@ class AbstractBlockSolver(eqx.Module):
 def block_product(
     diagonal: Float[Array, "T m m N"], lower: Float[Array, "T-1 m m N"], y: Float[Array, "T m N"]
 ) -> Float[Array, "T m N"]:
-    """M y for the block-tridiagonal M with these blocks."""
-    product = matvec(diagonal, y)
-    product = product.at[1:].add(matvec(lower, y[:-1]))
-    return product.at[:-1].add(matvec(transpose(lower), y[1:]))
+    """M y for the block-tridiagonal M with these blocks.
+
+    Only derivatives evaluate it (the solve itself uses the factors): written as broadcast
+    products summed over the columns, its transpose in the blocks is one fused outer product,
+    −g_t y_tᵀ of eq. 14, where entry-by-entry products would transpose into a padded array per entry.
+    """
+
+    def times(blocks, x):
+        return jnp.sum(blocks * x[..., None, :, :], axis=-2)
+
+    below = jnp.pad(times(lower, y[:-1]), ((1, 0), (0, 0), (0, 0)))
+    above = jnp.pad(times(jnp.swapaxes(lower, -3, -2), y[1:]), ((0, 1), (0, 0), (0, 0)))
+    return times(diagonal, y) + below + above
 
 
 def block_tridiagonal_solve(

@@ -49,7 +49,8 @@ def smoothness_blocks(s: jax.Array, order: int) -> tuple[jax.Array, jax.Array, j
     powers = [jnp.ones_like(s)]
     for _ in range(2 * order):
         powers.append(powers[-1] * s)  # products, not pow: exact for integer powers, and far cheaper
-    scale = jnp.stack(powers, axis=1)[:, i + j]  # s^{i+j}: (T-1, R+1, R+1, B)
+    # s^{i+j}: (T-1, R+1, R+1, B), stacked from the powers (indexing them would be a gather, slow on CPU)
+    scale = jnp.stack([jnp.stack([powers[a + b] for b in range(order + 1)], axis=1) for a in range(order + 1)], axis=1)
 
     def times(constant: np.ndarray) -> jax.Array:
         return jnp.asarray(constant, s.dtype)[None, :, :, None] * scale

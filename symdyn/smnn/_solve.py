@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Literal
 
@@ -96,9 +97,40 @@ def solve(
 _SOLVERS = {"sequential": SequentialSolver(), "parallel": CyclicReductionSolver()}
 
 
+# Systems per chunk, times m²: a solver step's working set over this many block entries stays in the cache
+# of a CPU core. Past it the cost per system of a step grows several-fold (measured by benchmarks/smnn.py).
+CHUNK_ENTRIES = 2**14
+
+
+def chunks(dims: Dimensions) -> int:
+    """Into how many chunks of systems, solved one after the other, the batch is split (1 on accelerators)."""
+    if jax.default_backend() != "cpu":
+        return 1
+    return -(-dims.batch * dims.block**2 // CHUNK_ENTRIES)
+
+
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _solve(dims: Dimensions, solver, c, d, u, s, weights) -> tuple[jax.Array, RESULTS]:
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in (c, d, u, s)]))
+    count = chunks(dims)
+    if count == 1:
+        y, result = _solve_batch(dims, solver, c, d, u, s, weights)
+    else:
+        # the last chunk is filled up with copies of the last system, whose solutions are dropped
+        size = -(-dims.batch // count)
+        extra = size * count - dims.batch
+
+        def split(a):
+            a = jnp.pad(a, [(0, extra)] + [(0, 0)] * (a.ndim - 1), mode="edge")
+            return a.reshape(count, size, *a.shape[1:])
+
+        part = dataclasses.replace(dims, batch=size)
+        y, results = jax.lax.map(lambda a: _solve_batch(part, solver, *a, weights), tuple(map(split, (c, d, u, s))))
+        y = y.reshape(count * size, *y.shape[2:])[: dims.batch]
+        result = RESULTS.where(jnp.all(results == RESULTS.successful), RESULTS.successful, RESULTS.singular_system)
+    return y, RESULTS.where(finite, result, RESULTS.nonfinite_input)
+
+
+def _solve_batch(dims: Dimensions, solver, c, d, u, s, weights) -> tuple[jax.Array, RESULTS]:
     y, result = block_tridiagonal_solve(solver, *normal_blocks(dims, c, d, u, s, weights))  # (T, m, B)
-    result = RESULTS.where(finite, result, RESULTS.nonfinite_input)
     return jnp.moveaxis(y, -1, 0).reshape(dims.batch, dims.times, dims.variables, dims.order + 1), result
