@@ -197,6 +197,21 @@ def test_the_fine_tuning_loss_is_the_adam_loss(lorenz):
     by_solve = (chunks.predict(a, terms_on, t) - x) / chunks.scale
     # residuals up to 1.5; measured at most 8.4e-15 / 4.7e-6 apart
     np.testing.assert_allclose(chunks.residual(a), np.ravel(by_solve), rtol=0, atol=tolerance(3e-14, 1.5e-5))
+    design, target = chunks.design()  # the same loss, built from the terms' affine parts without compiling them
+    np.testing.assert_allclose(
+        design @ np.asarray(a, np.float64) - target, chunks.residual(a), rtol=0, atol=tolerance(1e-12, 2e-5)
+    )
+
+
+def test_an_affine_template_takes_no_adam_steps(lorenz):
+    """The loss is quadratic in the unknowns, so the exact fine-tuning reaches its minimum from any start:
+    Adam's 50 steps change the result by round-off only, and by default none are taken."""
+    by_default = symdyn.discover(TEMPLATE, lorenz, progress=False)
+    with_adam = symdyn.discover(TEMPLATE, lorenz, method=SMNN(steps=50), progress=False)
+    assert by_default.loss_history.shape == (0,) and with_adam.loss_history.shape == (50,)
+    assert by_default.description.endswith("; no Adam steps: the loss is quadratic in the unknowns")
+    np.testing.assert_allclose(by_default.values, with_adam.values, rtol=tolerance(1e-10, 1e-4))
+    np.testing.assert_allclose(by_default.values, TRUTH, rtol=tolerance(1e-3, 1e-2))
 
 
 @pytest.mark.parametrize("method", [Sparse(), pytest.param(SMNN(steps=50), marks=pytest.mark.exhaustive)])

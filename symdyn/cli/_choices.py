@@ -21,5 +21,5 @@ INTEGRATORS = (*INTEGRATORS_ANY, "etd1", "etd2", "etdrk4", "imex_euler", "imex_t
 PRESETS = ("kdv", "ks")  # sorted(symdyn.data.PRESETS)
 
 # the defaults of symdyn.discovery.SMNN and WeakForm
-SMNN_DEFAULTS = {"steps": 2000, "batch_size": 512, "sequence_length": 50, "learning_rate": 0.1, "order": 3}
+SMNN_DEFAULTS = {"steps": None, "batch_size": 512, "sequence_length": 50, "learning_rate": 0.1, "order": 3}
 WEAK_DEFAULTS = {"width": 41, "space_width": 41}

@@ -98,7 +98,12 @@ def add_parser(commands) -> None:
         help="Savitzky-Golay smoothing for noisy data (default window 21, degree 5)",
     )
     group = parser.add_argument_group("smnn")
-    group.add_argument("--steps", type=int, default=SMNN_DEFAULTS["steps"], help="Adam steps (default %(default)s)")
+    group.add_argument(
+        "--steps",
+        type=int,
+        default=SMNN_DEFAULTS["steps"],
+        help="Adam steps (default 2000, none where the loss is quadratic in the unknowns: the fine-tuning is exact)",
+    )
     group.add_argument("--batch-size", type=int, default=SMNN_DEFAULTS["batch_size"], help="default %(default)s")
     group.add_argument(
         "--sequence-length",

@@ -11,6 +11,7 @@ whole trajectory.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from ._derivatives import SavitzkyGolay
 from ._method import AbstractDiscoveryMethod, History
 from ._regression import SEGMENTS, Fit, LeastSquares, Regression, spread
 
+ADAM_STEPS = 2000  # the seed's budget, where Adam fits
 _BLOCK = 25  # Adam steps per compiled call: the progress bar, the NaN check and the plateau check run between blocks
 
 
@@ -79,7 +81,10 @@ class SMNN(AbstractDiscoveryMethod):
     Args:
         sequence_length: T, the length of a chunk (the paper's 50).
         batch_size: chunks per Adam step (the paper's 512).
-        steps: Adam steps before fine-tuning (0: fine-tune only).
+        steps: Adam steps before fine-tuning (0: fine-tune only). By default 2000 (the seed's), except where
+            the fine-tuning alone finds the minimum: a template affine in its unknowns makes the loss
+            quadratic in them, and the exact fine-tuning's least squares reach it from any start, so
+            Adam's steps would change nothing and are skipped.
         learning_rate: Adam's initial step, decayed by a cosine schedule to 1 % of it.
         order: R, the highest derivative S-MNN represents. The paper uses 2; its Taylor
             constraints then bias Lorenz coefficients by up to 0.3 % at a step of 0.01,
@@ -97,7 +102,7 @@ class SMNN(AbstractDiscoveryMethod):
     name: ClassVar[str] = "smnn"
     sequence_length: int = 50
     batch_size: int = 512
-    steps: int = 2000
+    steps: int | None = None
     learning_rate: float = 0.1
     order: int = 3
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
@@ -112,8 +117,8 @@ class SMNN(AbstractDiscoveryMethod):
             value, least = getattr(self, name), 3 if name == "sequence_length" else 1
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"SMNN {name} must be an int of at least {least}, not {value!r}")
-        if not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"SMNN steps must be a non-negative int, not {self.steps!r}")
+        if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 0):
+            raise ValueError(f"SMNN steps must be a non-negative int or None (the default), not {self.steps!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"SMNN learning_rate must be positive, not {self.learning_rate!r}")
         if self.steps == 0 and not self.fine_tune:
@@ -123,9 +128,13 @@ class SMNN(AbstractDiscoveryMethod):
 
     def describe(self) -> str:
         parts = [f"S-MNN (R = {self.order}, chunks of {self.sequence_length})"]
-        if self.steps:
+        if self.steps is None and self.fine_tune:
             up_to = "up to " if self.plateau else ""
-            parts.append(f"{up_to}{self.steps} Adam steps on batches of {self.batch_size}")
+            where = "where the loss is not quadratic"
+            parts.append(f"{up_to}{ADAM_STEPS} Adam steps on batches of {self.batch_size} {where}")
+        elif self.steps or self.steps is None:
+            up_to = "up to " if self.plateau else ""
+            parts.append(f"{up_to}{self.steps or ADAM_STEPS} Adam steps on batches of {self.batch_size}")
         if self.fine_tune:
             parts.append("exact fine-tuning")
         if self.smoother:
@@ -142,17 +151,25 @@ class SMNN(AbstractDiscoveryMethod):
         problem = _Chunks.build(self, candidates, data)
         a = jnp.asarray(candidates.guesses, problem.dtype)
         history = History(np.zeros(0), math.nan)
-        if self.steps:
-            a, history = self._adam(problem, a, key, progress)
+        steps = self.steps
+        if steps is None:
+            exact = candidates.affine and self.fine_tune
+            steps = 0 if exact else ADAM_STEPS
+            if exact:
+                history = History(np.zeros(0), math.nan, "no Adam steps: the loss is quadratic in the unknowns")
+        if steps:
+            a, history = self._adam(problem, a, key, progress, steps)
         if not self.fine_tune:
             return _AdamValues(np.array(a, dtype=np.float64), math.sqrt(history.losses[-1])), history
+        if candidates.affine_parts:  # f = f₀ + S·a: the design directly, through the chunk's solution operator
+            return LeastSquares.linear(*problem.design(), problem.segments), history
         fine_tuning = LeastSquares(problem.residual, np.asarray(a), affine=candidates.affine, segments=problem.segments)
         return fine_tuning, history
 
-    def _adam(self, problem: _Chunks, a: jax.Array, key, progress: bool) -> tuple[jax.Array, History]:
-        optimizer = optax.adam(optax.cosine_decay_schedule(self.learning_rate, self.steps, alpha=0.01))
+    def _adam(self, problem: _Chunks, a: jax.Array, key, progress: bool, steps: int) -> tuple[jax.Array, History]:
+        optimizer = optax.adam(optax.cosine_decay_schedule(self.learning_rate, steps, alpha=0.01))
         state = optimizer.init(a)
-        blocks = -(-self.steps // _BLOCK)
+        blocks = -(-steps // _BLOCK)
 
         @jax.jit
         def block(a, state, key, first):
@@ -162,7 +179,7 @@ class SMNN(AbstractDiscoveryMethod):
                 loss, grad = jax.value_and_grad(problem.batch_loss)(a, key)
                 with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
                     updates, new_state = optimizer.update(grad, state, a)
-                live = index < self.steps  # the last block runs past `steps` without updating
+                live = index < steps  # the last block runs past `steps` without updating
                 keep = lambda new, old: jnp.where(live, new, old)
                 return (keep(optax.apply_updates(a, updates), a), jax.tree.map(keep, new_state, state)), loss
 
@@ -170,11 +187,11 @@ class SMNN(AbstractDiscoveryMethod):
             return jax.lax.scan(step, (a, state), inputs)
 
         history, seconds, stop = [], [], ""
-        with ProgressBar(self.steps, "smnn: Adam", enabled=progress) as bar:
+        with ProgressBar(steps, "smnn: Adam", enabled=progress) as bar:
             for b, block_key in enumerate(jax.random.split(key, blocks)):  # the same keys however early Adam stops
                 started = time.perf_counter()
                 (a, state), losses = block(a, state, block_key, b * _BLOCK)
-                losses = np.asarray(losses)[: self.steps - b * _BLOCK]
+                losses = np.asarray(losses)[: steps - b * _BLOCK]
                 seconds.append((time.perf_counter() - started) / _BLOCK)
                 if not np.isfinite(losses).all():
                     bad = b * _BLOCK + int(np.argmin(np.isfinite(losses)))
@@ -186,8 +203,8 @@ class SMNN(AbstractDiscoveryMethod):
                 bar.update(losses.size, loss=float(losses[-1]))
                 taken = b * _BLOCK + losses.size
                 plateau = self.plateau and self.plateau.reached(np.concatenate(history), fine_tuning=self.fine_tune)
-                if plateau and taken < self.steps:
-                    stop = f"Adam stopped at step {taken} of {self.steps}: {self.plateau.describe(self.fine_tune)}"
+                if plateau and taken < steps:
+                    stop = f"Adam stopped at step {taken} of {steps}: {self.plateau.describe(self.fine_tune)}"
                     break
         # the first block compiles; a step's time is the mean of the others
         per_step = float(np.mean(seconds[1:])) if len(seconds) > 1 else math.nan
@@ -206,6 +223,12 @@ class _AdamValues(Regression):
             raise ValueError("S-MNN without fine-tuning takes a numeric threshold, not an optimizer")
         active = np.abs(self.values) >= threshold
         return Fit(np.where(active, self.values, 0.0), active, np.full(self.values.size, np.nan), self.residual_rms)
+
+
+@functools.partial(jax.jit, static_argnames="weights")
+def _unit_solve(c, d, u, s, *, weights):
+    """S-MNN solutions of the unit problems that make a chunk's solution operator, compiled once per shape."""
+    return solve(c, d, u, s, weights=weights, method="sequential")
 
 
 @dataclass(frozen=True)
@@ -296,8 +319,22 @@ class _Chunks:
         length = self.method.sequence_length
         d = jnp.concatenate([jnp.eye(length, dtype=self.dtype), jnp.zeros((1, length), self.dtype)])[..., None]
         u = jnp.zeros((length + 1, 1, 1, 1), self.dtype).at[length].set(1.0)
-        y = solve(self._c(), d, u, self._s(), weights=self.method.weights, method="sequential")[..., 0, 0]
+        y = _unit_solve(self._c(), d, u, self._s(), weights=self.method.weights)[..., 0, 0]
         return y[:length].T, y[length]
+
+    def design(self) -> tuple[np.ndarray, np.ndarray]:
+        """`residual` as design·a − target, for terms f = f₀ + S·a given by the candidates' `affine_parts`."""
+        trajectory, start = np.divmod(self.fine_tune_chunks, self.starts)
+        rows = (trajectory[:, None], start[:, None] + np.arange(self.method.sequence_length))
+        x, terms_on = np.asarray(self.x, np.float64)[rows], np.asarray(self.terms_on, np.float64)[rows]
+        t = np.asarray(self.t, np.float64)[rows[1]]
+        solve_d, solve_u = (np.asarray(v, np.float64) for v in self.operator())
+        f0, terms = self.candidates.affine_parts(t, terms_on)  # (B, T, V), (B, T, V, J)
+        scale = np.asarray(self.scale, np.float64)
+        start = solve_u[None, :, None] * terms_on[:, :1, : f0.shape[-1]]
+        design = np.einsum("tk,bkvj->btvj", solve_d, terms) / scale[:, None]
+        target = (x - start - np.einsum("tk,bkv->btv", solve_d, f0)) / scale
+        return design.reshape(-1, terms.shape[-1]), target.ravel()
 
     def residual(self, a: jax.Array) -> jax.Array:
         """Scaled S-MNN trajectory errors on the fine-tuning chunks, flat (the same loss as Adam's)."""
