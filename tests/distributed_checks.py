@@ -18,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 TWO_BODY = ROOT / "examples" / "two_body.sdyn"
 # the data both modes make: `symdyn simulate` with these flags, or `generate` with the same draws
 SIMULATE = ["--t-end", "0.4", "--dt", "0.01", "--trajectories", "7", "--draw", "e=0.5:0.7", "--seed", "1"]
+GRID = [1e-2, 1e-4, 1.0, 0.0]  # the weights λ of the grid searches
 TRAIN = ["--epochs", "3", "--rollout", "1", "--batch-size", "8", "--width", "8", "--seed", "3", "--x64", "--quiet"]
 
 
@@ -100,7 +101,36 @@ def devices(folder: pathlib.Path) -> dict:
         ).values
         for n in (1, 4)
     }
+    # a grid search over λ on four devices: two weights, a group of two devices each; four, one device each
+    from symdyn.train import JacobianFD, grid_search, load_network
+
+    held_out = generate(
+        model,
+        parameters={"e": Uniform(0.5, 0.7)},
+        samples=3,
+        duration=0.4,
+        dt=0.01,
+        key=jax.random.PRNGKey(2),
+        progress=False,
+    )
+    grid = options | {"rollout": 2, "validation": held_out}
+    alone = [train(network, data[1], regularizer=JacobianFD(w), devices=1, **grid) for w in GRID]
+    searches = [
+        grid_search(network, data[1], JacobianFD(0.0), GRID[:count], devices=4, checkpoint=folder / "grid.ckpt", **grid)
+        for count in (2, 4)
+    ]
     return {
+        "grid_relative": max(
+            relative(mine.last_network, theirs.last_network)
+            for search in searches
+            for mine, theirs in zip(search.results, alone)
+        ),
+        "grid_best": [search.best_weight for search in searches],
+        "grid_best_alone": [GRID[int(np.argmin([t.best_validation for t in alone[:count]]))] for count in (2, 4)],
+        "grid_checkpoint_relative": max(
+            relative(load_network(folder / f"grid.ckpt.lambda{w:g}"), mine.network)
+            for w, mine in zip(GRID, searches[1].results)
+        ),
         "devices": jax.device_count(),
         "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
         "train_relative": relative(four.last_network, one.last_network),

@@ -67,6 +67,14 @@ def test_training_on_four_devices_equals_one_device(runs):
     assert four["train_relative"] < 1e-9 and four["history_relative"] < 1e-9
 
 
+def test_a_grid_search_on_four_devices_equals_the_weights_trained_alone(runs):
+    _, four, _ = runs
+    # float64: two weights on two groups of two devices, four on one device each (measured 4e-16)
+    assert four["grid_relative"] < 1e-12
+    assert four["grid_best"] == four["grid_best_alone"]
+    assert four["grid_checkpoint_relative"] < 1e-12  # a checkpoint per weight, the best network first
+
+
 def test_a_checkpoint_from_four_devices_resumes_on_one(runs):
     _, four, _ = runs
     assert four["resume_relative"] < 1e-9

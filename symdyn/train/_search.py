@@ -87,8 +87,14 @@ def grid_search(
     resuming = options.get("resume") and any(path is not None and os.path.exists(path) for path in paths)
     if len(weights) == 1 or resuming:  # a resumed training continues from its own epoch: one after another
         results = [
-            train(network, data, regularizer=regularizer.with_weight(weight), validation=validation, checkpoint=path,
-                  **options)
+            train(
+                network,
+                data,
+                regularizer=regularizer.with_weight(weight),
+                validation=validation,
+                checkpoint=path,
+                **options,
+            )
             for weight, path in zip(weights, paths)
         ]
         return GridSearch(weights, tuple(results))
@@ -100,8 +106,18 @@ def grid_search(
     if settings["resume"] and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint file")
     prepared = [
-        prepare(network, data, settings["rollout"], settings["epochs"], settings["dt"], settings["method"],
-                regularizer.with_weight(weight), validation, settings["batch_size"], settings["checkpoint_every"])
+        prepare(
+            network,
+            data,
+            settings["rollout"],
+            settings["epochs"],
+            settings["dt"],
+            settings["method"],
+            regularizer.with_weight(weight),
+            validation,
+            settings["batch_size"],
+            settings["checkpoint_every"],
+        )
         for weight in weights
     ]
     _, chunks, held_out, first = prepared[0]
@@ -129,6 +145,5 @@ def grid_search(
 _TRAIN_DEFAULTS = {
     name: parameter.default
     for name, parameter in inspect.signature(train).parameters.items()
-    if parameter.default is not inspect.Parameter.empty
-    and name not in ("regularizer", "validation", "checkpoint")
+    if parameter.default is not inspect.Parameter.empty and name not in ("regularizer", "validation", "checkpoint")
 }

@@ -229,8 +229,23 @@ def fit(
         state = _resume(checkpoint, state, settings)
     # a checkpoint holds whole arrays, so it resumes on any number of devices and processes
     state, samples, validation = replicate((state, samples, validation), mesh)
-    return _loop(state, objective, samples, validation, mesh, None, key, epochs, optimizer, batch_size, progress,
-                 [checkpoint], checkpoint_every, [settings], config)[0]
+    return _loop(
+        state,
+        objective,
+        samples,
+        validation,
+        mesh,
+        None,
+        key,
+        epochs,
+        optimizer,
+        batch_size,
+        progress,
+        [checkpoint],
+        checkpoint_every,
+        [settings],
+        config,
+    )[0]
 
 
 def fit_side_by_side(
@@ -270,12 +285,42 @@ def fit_side_by_side(
     states = _stack([_initial_state(model, optimizer, epochs)] * count)
     states, objectives = split((states, _stack(objectives)), mesh, WEIGHTS)
     samples, validation = replicate((samples, validation), mesh)
-    return _loop(states, objectives, samples, validation, mesh, labels, key, epochs, optimizer, batch_size,
-                 progress, checkpoints, checkpoint_every, settings, config)
+    return _loop(
+        states,
+        objectives,
+        samples,
+        validation,
+        mesh,
+        labels,
+        key,
+        epochs,
+        optimizer,
+        batch_size,
+        progress,
+        checkpoints,
+        checkpoint_every,
+        settings,
+        config,
+    )
 
 
-def _loop(state, objective, samples, validation, mesh, labels, key, epochs, optimizer, batch_size, progress,
-          checkpoints, checkpoint_every, settings, config) -> list[Trained]:
+def _loop(
+    state,
+    objective,
+    samples,
+    validation,
+    mesh,
+    labels,
+    key,
+    epochs,
+    optimizer,
+    batch_size,
+    progress,
+    checkpoints,
+    checkpoint_every,
+    settings,
+    config,
+) -> list[Trained]:
     """The epochs of one training (`labels` None) or of several side by side (a label each, stacked)."""
     batch_sharding = NamedSharding(mesh, PartitionSpec(AXIS))
     started = time.perf_counter()
@@ -332,7 +377,7 @@ def _lanes(state: TrainState, labels) -> list[TrainState]:
     if labels is None:
         return [host]
     arrays, static = eqx.partition(host, eqx.is_array)
-    return [eqx.combine(jax.tree.map(lambda a: a[i], arrays), static) for i in range(len(labels))]
+    return [eqx.combine(jax.tree.map(lambda a, i=i: a[i], arrays), static) for i in range(len(labels))]
 
 
 def _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume) -> None:
