@@ -204,6 +204,26 @@ def split(tree: Any, mesh: Mesh, axis: str = AXIS) -> Any:
     return _place(tree, NamedSharding(mesh, PartitionSpec(axis)))
 
 
+def from_processes(local: Any, spans: list[tuple[int, int]], mesh: Mesh) -> tuple[Any, np.ndarray]:
+    """Global arrays split over the mesh's batch axis, each process handing over only its own rows:
+    process p holds the rows `spans[p]` [start, stop) of the whole, in order, and passes them as `local`.
+
+    Each process's rows are padded (repeating its last) to a block as long as the longest, a multiple of
+    its devices. Returns the arrays and `positions`, the row of each row of the whole in them.
+    """
+    processes = len(spans)
+    per_process = mesh.devices.size // processes
+    block = -(-max(stop - start for start, stop in spans) // per_process) * per_process
+    positions = np.concatenate([p * block + np.arange(stop - start) for p, (start, stop) in enumerate(spans)])
+    sharding = NamedSharding(mesh, PartitionSpec(AXIS))
+
+    def one(leaf):
+        rows = np.asarray(leaf)[np.minimum(np.arange(block), len(leaf) - 1)]
+        return jax.make_array_from_process_local_data(sharding, rows, (processes * block, *rows.shape[1:]))
+
+    return jax.tree.map(one, local), positions
+
+
 def padded_size(size: int, mesh: Mesh) -> int:
     """`size` rounded up to a multiple of the mesh size."""
     return -(-size // mesh.devices.size) * mesh.devices.size

@@ -3,7 +3,8 @@
 `python distributed_checks.py devices DIR`: one process, four devices; writes DIR/reference.npz (one
 device's data) and prints one JSON object of measurements.
 `python distributed_checks.py process I N PORT DIR [train]`: process I of N joined on 127.0.0.1:PORT runs
-`symdyn simulate` (and `symdyn train`) in DIR/I, where process 0 alone writes; prints JSON.
+`symdyn simulate` in DIR/I, where process 0 alone writes, then `symdyn train` on four shards of the same
+data, each process reading its own (and `symdyn train` on DIR/reference.npz); prints JSON.
 """
 
 import json
@@ -84,6 +85,10 @@ def devices(folder: pathlib.Path) -> dict:
         pass
     _train._epoch = epoch
     resumed = train(network, data[1], devices=1, checkpoint=path, resume=True, **options)
+    # the network the two processes train from four shards, trained here on one device
+    from symdyn.cli import main
+
+    main(["train", "--data", str(folder / "reference.npz"), "-o", str(folder / "alone.eqx"), *TRAIN, "--devices", "1"])
     evaluations = {n: evaluate(one.network, model, data[1], devices=n).predicted for n in (1, 4)}
     # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
     from symdyn.discovery import SMNN
@@ -158,10 +163,24 @@ def process(index: int, count: int, port: int, folder: pathlib.Path, commands: l
     exits = []
     with contextlib.redirect_stderr(errors):
         exits.append(main(["simulate", str(TWO_BODY), *SIMULATE, "-o", "data.npz", *flags]))
+        # four shards of the same data; each process trains on the chunks of its own two
+        exits.append(
+            main(["simulate", str(TWO_BODY), *SIMULATE, "-o", str(folder / "shards.npz"), "--shards", "4", *flags])
+        )
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("shards written")
+        manifest = str(folder / "shards.json")
+        exits.append(main(["train", "--data", manifest, "-o", "shards.eqx", *TRAIN, *flags]))
         if "train" in commands:
             data = str(folder / "reference.npz")
             exits.append(main(["train", "--data", data, "-o", "net.eqx", "--checkpoint", "run.ckpt", *TRAIN, *flags]))
+    from symdyn.data import read_part
+
+    part = read_part(manifest)
     return {
+        "read": list(part.shards),
+        "rows": [part.start, part.stop],
         "process": jax.process_index(),
         "devices": jax.device_count(),
         "local_devices": jax.local_device_count(),

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Trajectories
+from ..data import ProcessPart, Trajectories
 from ._losses import AbstractRegularizer
 from ._networks import AbstractNetwork
 from ._train import Trained, fit_side_by_side, prepare, train
@@ -50,7 +50,7 @@ class GridSearch:
 
 def grid_search(
     network: AbstractNetwork,
-    data: Trajectories,
+    data: Trajectories | ProcessPart,
     regularizer: AbstractRegularizer,
     weights: Sequence[float],
     *,
@@ -85,7 +85,8 @@ def grid_search(
     checkpoint = options.pop("checkpoint", None)
     paths = [None if checkpoint is None else f"{checkpoint}.lambda{weight:g}" for weight in weights]
     resuming = options.get("resume") and any(path is not None and os.path.exists(path) for path in paths)
-    if len(weights) == 1 or resuming:  # a resumed training continues from its own epoch: one after another
+    # one after another: a resumed training continues from its own epoch; data read in parts lies on a 1-D mesh
+    if len(weights) == 1 or resuming or isinstance(data, ProcessPart):
         results = [
             train(
                 network,
@@ -117,10 +118,11 @@ def grid_search(
             validation,
             settings["batch_size"],
             settings["checkpoint_every"],
+            settings["devices"],
         )
         for weight in weights
     ]
-    _, chunks, held_out, first = prepared[0]
+    _, chunks, held_out, first, _ = prepared[0]
     results = fit_side_by_side(
         network,
         [objective for objective, *_ in prepared],
@@ -129,7 +131,7 @@ def grid_search(
         epochs=settings["epochs"],
         key=settings["key"],
         config=network.config,
-        settings=[lane for *_, lane in prepared],
+        settings=[lane for *_, lane, _ in prepared],
         checkpoints=paths,
         validation=held_out,
         batch_size=first["batch_size"],

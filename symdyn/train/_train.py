@@ -16,9 +16,9 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
-from .._distributed import AXIS, WEIGHTS, check_split, device_mesh, replicate, split, to_host
+from .._distributed import AXIS, WEIGHTS, check_split, device_mesh, from_processes, replicate, split, to_host
 from .._progress import ProgressBar
-from ..data import Trajectories
+from ..data import ProcessPart, Trajectories
 from ..integrators import AbstractIntegrator, get
 from ._checkpoint import read_header, read_tree, write_atomically
 from ._losses import AbstractObjective, AbstractRegularizer, TrajectoryObjective
@@ -76,7 +76,7 @@ class Trained:
 
 def train(
     network: AbstractNetwork,
-    data: Trajectories,
+    data: Trajectories | ProcessPart,
     *,
     rollout: int,
     epochs: int,
@@ -102,7 +102,8 @@ def train(
 
     Args:
         network: the initial network (`MLP`, `PeriodicCNN`, `Hybrid`), its states (fields) in the data's order.
-        data: the training trajectories. rollout: N, model steps per chunk.
+        data: the training trajectories, or this process's part of them (`read_part`: each process reads
+            only its own shards and holds only its own chunks). rollout: N, model steps per chunk.
         epochs: the number of passes. key: PRNG key of the shuffles and of L_AD's directions.
         dt: the model step (default the data's), a multiple of the data's step.
         method: the integrator of the rollouts (`symdyn.integrators`), the seed's RK4 by default.
@@ -125,13 +126,14 @@ def train(
         >>> trained = train(MLP(data.names, key=k1), data, rollout=2, epochs=100, key=k2,
         ...                 regularizer=JacobianAD(model, 1e-3), validation=val)
     """
-    objective, chunks, held_out, settings = prepare(
-        network, data, rollout, epochs, dt, method, regularizer, validation, batch_size, checkpoint_every
+    objective, chunks, held_out, settings, positions = prepare(
+        network, data, rollout, epochs, dt, method, regularizer, validation, batch_size, checkpoint_every, devices
     )
     return fit(
         network,
         objective,
         chunks,
+        positions=positions,
         epochs=epochs,
         key=key,
         validation=held_out,
@@ -147,8 +149,11 @@ def train(
     )
 
 
-def prepare(network, data, rollout, epochs, dt, method, regularizer, validation, batch_size, checkpoint_every):
-    """`train`'s objective, training and validation chunks, and settings, after checking its arguments."""
+def prepare(network, data, rollout, epochs, dt, method, regularizer, validation, batch_size, checkpoint_every, devices):
+    """`train`'s objective, training and validation chunks, settings, and where the chunks are (None: on this
+    host; else they are global arrays, each process having read its own trajectories), after checking."""
+    part = data if isinstance(data, ProcessPart) else None
+    data = data.data if part else data
     if not isinstance(network, AbstractNetwork):
         raise TypeError(f"network must be a symdyn.train network (MLP, Hybrid), not {type(network).__name__}")
     for name, dataset in (("data", data), ("validation", validation)):
@@ -164,7 +169,13 @@ def prepare(network, data, rollout, epochs, dt, method, regularizer, validation,
     dtype = jnp.result_type(float)
     chunks = data.chunks(rollout, dt=dt, dtype=dtype)
     held_out = validation.chunks(rollout, dt=dt, dtype=dtype) if validation is not None else None
-    batch_size = min(batch_size, chunks.states.shape[0])
+    count, positions = chunks.states.shape[0], None
+    if part is not None:
+        per_trajectory = count // len(data)
+        count = part.total * per_trajectory
+        spans = [(start * per_trajectory, stop * per_trajectory) for start, stop in part.spans]
+        chunks, positions = from_processes(chunks, spans, device_mesh(devices))
+    batch_size = min(batch_size, count)
     settings = {
         "rollout": rollout,
         "dt": dt,
@@ -174,9 +185,9 @@ def prepare(network, data, rollout, epochs, dt, method, regularizer, validation,
         "regularizer": None if regularizer is None else regularizer.name,
         # the shortest decimal that reads back as the weight in its precision: 1e-05, not 9.9999997e-06
         "weight": None if regularizer is None else float(str(np.asarray(regularizer.weight)[()])),
-        "chunks": int(chunks.states.shape[0]),
+        "chunks": int(count),
     }
-    return TrajectoryObjective(dt, integrator, regularizer), chunks, held_out, settings
+    return TrajectoryObjective(dt, integrator, regularizer), chunks, held_out, settings, positions
 
 
 def fit(
@@ -196,6 +207,7 @@ def fit(
     resume: bool = False,
     progress: bool = True,
     devices: int | None = None,
+    positions: np.ndarray | None = None,
 ) -> Trained:
     """Minimise `objective` over the floating-point arrays of `model`: the loop behind `train` and `train_forecaster`.
 
@@ -213,6 +225,8 @@ def fit(
         epochs, key, batch_size, optimizer, checkpoint, checkpoint_every, resume, progress, devices: as in `train`.
         config: JSON-ready structure of `model`, written in checkpoints so that they read back alone.
         settings: JSON-ready description of the training; a resumed checkpoint must have the same.
+        positions: None, or `samples` are global arrays already split over the mesh (`from_processes`)
+            and these are the rows of the samples in them.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; the last good state is in `checkpoint`.
@@ -221,18 +235,22 @@ def fit(
     """
     _check_loop(epochs, batch_size, checkpoint_every, checkpoint, resume)
     optimizer = optimizer or ADAM
-    batch_size = min(batch_size, jax.tree.leaves(samples)[0].shape[0])
     mesh = device_mesh(devices)
+    if positions is None:
+        positions = np.arange(jax.tree.leaves(samples)[0].shape[0])
+        samples = replicate(samples, mesh)
+    batch_size = min(batch_size, len(positions))
     check_split(batch_size, mesh, "batch_size")
     state = _initial_state(model, optimizer, epochs)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         state = _resume(checkpoint, state, settings)
     # a checkpoint holds whole arrays, so it resumes on any number of devices and processes
-    state, samples, validation = replicate((state, samples, validation), mesh)
+    state, validation, positions = replicate((state, validation, positions.astype(np.int32)), mesh)
     return _loop(
         state,
         objective,
         samples,
+        positions,
         validation,
         mesh,
         None,
@@ -284,11 +302,13 @@ def fit_side_by_side(
     check_split(batch_size, mesh, "batch_size")
     states = _stack([_initial_state(model, optimizer, epochs)] * count)
     states, objectives = split((states, _stack(objectives)), mesh, WEIGHTS)
-    samples, validation = replicate((samples, validation), mesh)
+    positions = np.arange(jax.tree.leaves(samples)[0].shape[0], dtype=np.int32)
+    samples, validation, positions = replicate((samples, validation, positions), mesh)
     return _loop(
         states,
         objectives,
         samples,
+        positions,
         validation,
         mesh,
         labels,
@@ -308,6 +328,7 @@ def _loop(
     state,
     objective,
     samples,
+    positions,
     validation,
     mesh,
     labels,
@@ -331,7 +352,9 @@ def _loop(
         for epoch in range(first, epochs):
             epoch_key = replicate(np.asarray(jax.random.fold_in(key, epoch)), mesh)
             step = _epoch if labels is None else _epochs
-            state = step(state, samples, validation, epoch_key, objective, optimizer, batch_size, batch_sharding)
+            state = step(
+                state, samples, positions, validation, epoch_key, objective, optimizer, batch_size, batch_sharding
+            )
             rows = np.asarray(to_host(state.history[..., epoch, :])).reshape(-1, len(HISTORY))
             for lane, row in enumerate(rows):
                 if not np.isfinite(row[:3]).all():
@@ -404,12 +427,12 @@ def _initial_state(model: eqx.Module, optimizer, epochs: int) -> TrainState:
 
 
 @eqx.filter_jit
-def _epoch(state, samples, held_out, key, objective, optimizer, batch_size, batch_sharding):
+def _epoch(state, samples, positions, held_out, key, objective, optimizer, batch_size, batch_sharding):
     network_params, static = eqx.partition(state.network, eqx.is_inexact_array)
-    size = jax.tree.leaves(samples)[0].shape[0]
+    size = positions.shape[0]  # the samples; their arrays may hold padding besides
     count = size // batch_size
     order_key, step_key = jax.random.split(key)
-    batches = jax.random.permutation(order_key, size)[: count * batch_size]
+    batches = positions[jax.random.permutation(order_key, size)[: count * batch_size]]
     batches = batches.reshape(count, batch_size)
 
     def loss(params, batch, step_key):
@@ -458,7 +481,7 @@ def _epoch(state, samples, held_out, key, objective, optimizer, batch_size, batc
 
 
 @eqx.filter_jit
-def _epochs(states, samples, held_out, key, objectives, optimizer, batch_size, batch_sharding):
+def _epochs(states, samples, positions, held_out, key, objectives, optimizer, batch_size, batch_sharding):
     """`_epoch` of trainings stacked along a leading axis, laid along the mesh's weight axis."""
     arrays, static = eqx.partition((states, objectives), eqx.is_array)
     kept = []
@@ -466,7 +489,8 @@ def _epochs(states, samples, held_out, key, objectives, optimizer, batch_size, b
     def one(arrays):
         state, objective = eqx.combine(arrays, static)
         new, rest = eqx.partition(
-            _epoch(state, samples, held_out, key, objective, optimizer, batch_size, batch_sharding), eqx.is_array
+            _epoch(state, samples, positions, held_out, key, objective, optimizer, batch_size, batch_sharding),
+            eqx.is_array,
         )
         kept.append(rest)
         return new
