@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from symdyn.cli import main
-from symdyn.data import Trajectories
+from symdyn.data import Trajectories, part_shards, read_part
 
 CHECKS = Path(__file__).with_name("distributed_checks.py")
 TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
@@ -102,12 +102,31 @@ def test_a_batch_that_does_not_split_and_too_many_devices_are_refused(runs):
 def test_two_processes_make_one_devices_data_and_process_0_alone_writes(runs):
     folder, _, processes = runs
     assert [p["process"] for p in processes] == [0, 1]
-    assert all(p["devices"] == 4 and p["local_devices"] == 2 and p["exit"] == [0] for p in processes)
-    assert processes[0]["written"] == ["data.npz"] and processes[1]["written"] == []
-    assert processes[0]["log"] == ["symdyn simulate: on 4 cpu devices, 2 processes"] and processes[1]["log"] == []
+    assert all(p["devices"] == 4 and p["local_devices"] == 2 and p["exit"] == [0, 0, 0] for p in processes)
+    assert processes[0]["written"] == ["data.npz", "shards.eqx"] and processes[1]["written"] == []
+    assert processes[0]["log"][0] == "symdyn simulate: on 4 cpu devices, 2 processes" and processes[1]["log"] == []
     made, reference = (Trajectories.load(folder / name) for name in ("0/data.npz", "reference.npz"))
     np.testing.assert_array_equal(made.states, reference.states)
     np.testing.assert_array_equal(made.parameters, reference.parameters)
+
+
+def test_each_process_reads_only_its_shards_and_training_equals_one_process(runs):
+    folder, _, processes = runs
+    # 7 trajectories in shards [0, 2) [2, 4) [4, 5) [5, 7); the processes hold [0, 4) and [4, 7)
+    assert [p["rows"] for p in processes] == [[0, 4], [4, 7]]
+    assert [p["read"] for p in processes] == [[0, 1], [2, 3]]
+    assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
+    import equinox as eqx
+    import jax
+
+    from symdyn.train import load_network
+
+    ours, theirs = (
+        jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array))
+        for path in (folder / "0/shards.eqx", folder / "alone.eqx")
+    )
+    for a, b in zip(ours, theirs):  # float64, measured 1e-16
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.exhaustive
@@ -116,7 +135,9 @@ def test_training_across_two_processes_equals_one_process(tmp_path):
     alone = tmp_path / "alone.eqx"
     assert main(["train", "--data", str(tmp_path / "reference.npz"), "-o", str(alone), *TRAIN]) == 0
     processes = pair(tmp_path, "train")
-    assert processes[0]["written"] == ["data.npz", "net.eqx", "run.ckpt"] and processes[1]["written"] == []
+    assert (
+        processes[0]["written"] == ["data.npz", "net.eqx", "run.ckpt", "shards.eqx"] and processes[1]["written"] == []
+    )
     assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
     import equinox as eqx
     import jax
@@ -195,6 +216,11 @@ def test_shards_make_the_whole_data_set_and_resume_shard_by_shard(tmp_path, caps
         np.testing.assert_array_equal(sharded.observed[name], whole.observed[name])
     manifest = json.loads((tmp_path / "data.json").read_text())
     assert [s["rows"] for s in manifest["shards"]] == [[0, 2], [2, 4], [4, 6]]
+    # the second of two processes holds trajectories [3, 6): it reads the last two shards alone
+    part = read_part(tmp_path / "data.json", process=1, processes=2)
+    assert (part.start, part.stop, part.total, part.shards) == (3, 6, 6, (1, 2))
+    np.testing.assert_array_equal(part.data.states, whole.states[3:])
+    assert part_shards([(0, 2), (2, 4), (4, 6)], 0, 3) == [0, 1]
 
     middle = tmp_path / "data-00001-of-00003.npz"
     middle.unlink()
