@@ -20,6 +20,7 @@ TWO_BODY = ROOT / "examples" / "two_body.sdyn"
 # the data both modes make: `symdyn simulate` with these flags, or `generate` with the same draws
 SIMULATE = ["--t-end", "0.4", "--dt", "0.01", "--trajectories", "7", "--draw", "e=0.5:0.7", "--seed", "1"]
 GRID = [1e-2, 1e-4, 1.0, 0.0]  # the weights λ of the grid searches
+GRID_SEARCH = ["--regularizer", "fd", "--weight", "0.01", "0.0001", "--rollout", "2"]  # after TRAIN
 TRAIN = ["--epochs", "3", "--rollout", "1", "--batch-size", "8", "--width", "8", "--seed", "3", "--x64", "--quiet"]
 
 
@@ -175,6 +176,9 @@ def process(index: int, count: int, port: int, folder: pathlib.Path, commands: l
         if "train" in commands:
             data = str(folder / "reference.npz")
             exits.append(main(["train", "--data", data, "-o", "net.eqx", "--checkpoint", "run.ckpt", *TRAIN, *flags]))
+            # a grid search: one λ per process, a checkpoint per λ
+            search = ["--validation", data, *GRID_SEARCH, "-o", "grid.eqx", "--checkpoint", "grid.ckpt"]
+            exits.append(main(["train", "--data", data, *TRAIN, *search, *flags]))
     from symdyn.data import read_part
 
     part = read_part(manifest)

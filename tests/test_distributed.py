@@ -22,7 +22,7 @@ from symdyn.data import Trajectories, part_shards, read_part
 CHECKS = Path(__file__).with_name("distributed_checks.py")
 TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
 sys.path.insert(0, str(CHECKS.parent))
-from distributed_checks import SIMULATE, TRAIN  # noqa: E402
+from distributed_checks import GRID_SEARCH, SIMULATE, TRAIN  # noqa: E402
 
 
 def free_port() -> int:
@@ -132,23 +132,32 @@ def test_each_process_reads_only_its_shards_and_training_equals_one_process(runs
 @pytest.mark.exhaustive
 def test_training_across_two_processes_equals_one_process(tmp_path):
     assert main(["simulate", str(TWO_BODY), *SIMULATE, "-o", str(tmp_path / "reference.npz")]) == 0
-    alone = tmp_path / "alone.eqx"
-    assert main(["train", "--data", str(tmp_path / "reference.npz"), "-o", str(alone), *TRAIN]) == 0
+    reference = str(tmp_path / "reference.npz")
+    alone, grid = tmp_path / "alone.eqx", tmp_path / "grid.eqx"
+    assert main(["train", "--data", reference, "-o", str(alone), *TRAIN]) == 0
+    search = ["--validation", reference, *GRID_SEARCH, "-o", str(grid)]
+    assert main(["train", "--data", reference, *TRAIN, *search]) == 0
     processes = pair(tmp_path, "train")
-    assert (
-        processes[0]["written"] == ["data.npz", "net.eqx", "run.ckpt", "shards.eqx"] and processes[1]["written"] == []
-    )
+    assert processes[0]["written"] == [
+        "data.npz",
+        "grid.ckpt.lambda0.0001",
+        "grid.ckpt.lambda0.01",
+        "grid.eqx",
+        "net.eqx",
+        "run.ckpt",
+        "shards.eqx",
+    ]
+    assert processes[1]["written"] == []
     assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
     import equinox as eqx
     import jax
 
     from symdyn.train import load_network
 
-    ours, theirs = (
-        jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array)) for path in (tmp_path / "0/net.eqx", alone)
-    )
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    for ours, theirs in ((tmp_path / "0/net.eqx", alone), (tmp_path / "0/grid.eqx", grid)):
+        ours, theirs = (jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array)) for path in (ours, theirs))
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize(
