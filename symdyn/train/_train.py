@@ -171,6 +171,8 @@ def prepare(network, data, rollout, epochs, dt, method, regularizer, validation,
     held_out = validation.chunks(rollout, dt=dt, dtype=dtype) if validation is not None else None
     count, positions = chunks.states.shape[0], None
     if part is not None:
+        if len(part.spans) != jax.process_count():
+            raise ValueError(f"data: a part for {len(part.spans)} processes; this run has {jax.process_count()}")
         per_trajectory = count // len(data)
         count = part.total * per_trajectory
         spans = [(start * per_trajectory, stop * per_trajectory) for start, stop in part.spans]
@@ -373,11 +375,10 @@ def _loop(
             if validation is not None:
                 shown["val"] = np.min(rows[:, 3])
             bar.update(1, **shown)
-            if (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs:
-                if any(path is not None for path in checkpoints):
-                    for path, lane, lane_settings in zip(checkpoints, _lanes(state, labels), settings):
-                        if path is not None:
-                            _save(path, lane, lane_settings, config)
+            if any(path is not None for path in checkpoints) and (
+                (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs
+            ):
+                _write(checkpoints, _lanes(state, labels), settings, config)
     seconds = time.perf_counter() - started
     results = []
     for lane, lane_settings in zip(_lanes(state, labels), settings):
@@ -389,6 +390,7 @@ def _loop(
 
 
 def _stack(trees: list) -> Any:
+    """Modules alike but for their arrays as one, each array stacked along a new leading axis."""
     arrays, static = eqx.partition(trees, eqx.is_array)
     stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *arrays)
     return eqx.combine(stacked, static[0])
@@ -503,11 +505,16 @@ def _save(path, state: TrainState, settings: dict, config: dict) -> None:
     write_atomically(path, header, state)
 
 
+def _write(checkpoints: list, states: list[TrainState], settings: list[dict], config: dict) -> None:
+    for path, state, lane_settings in zip(checkpoints, states, settings):
+        if path is not None:
+            _save(path, state, lane_settings, config)
+
+
 def _keep(checkpoints: list, states: list[TrainState], settings: list[dict], config: dict) -> str:
     if all(path is None for path in checkpoints):
         return "Pass a checkpoint file to keep the last good state."
-    for path, state, lane_settings in zip(checkpoints, states, settings):
-        _save(path, state, lane_settings, config)
+    _write(checkpoints, states, settings, config)
     kept = ", ".join(os.fspath(path) for path in checkpoints if path is not None)
     return f"The state after epoch {int(states[0].epoch)} is in {kept}."
 
