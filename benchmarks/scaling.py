@@ -6,13 +6,17 @@ warm epochs of `train(..., devices=n)` (the compiled epoch reused), in chunks pe
 row is warm `generate(..., devices=n)` calls, in trajectories per second. "differs" is the largest
 relative difference of the weights (training) or states (generation) from one device's.
 
+Then a grid search of `--weights` values of λ (L_FD) on every device: the trainings side by side (one
+compiled epoch mapped over λ, split over the devices) against one after another, each on every device
+as before, in warm chunks per second over all the trainings, with the largest difference of the weights.
+
 On a CPU, force several devices to see correctness and overhead (not speed: they share the cores):
 
     XLA_FLAGS=--xla_force_host_platform_device_count=4 python benchmarks/scaling.py
 
 On a machine with several GPUs or TPU cores run it as is; every visible device is used.
 
-    python benchmarks/scaling.py [--batch 256] [--trajectories 256] [--epochs 3]
+    python benchmarks/scaling.py [--batch 256] [--trajectories 256] [--epochs 3] [--weights 4]
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 
 import symdyn
 from symdyn.data import Uniform, generate
-from symdyn.train import MLP, train
+from symdyn.train import MLP, JacobianFD, grid_search, train
 
 TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
 
@@ -57,6 +61,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256, help="chunks per training step (default 256)")
     parser.add_argument("--trajectories", type=int, default=256, help="trajectories generated (default 256)")
     parser.add_argument("--epochs", type=int, default=3, help="timed training epochs (default 3)")
+    parser.add_argument("--weights", type=int, default=4, help="values of λ in the grid search (default 4)")
     args = parser.parse_args()
     model = symdyn.load(TWO_BODY)
     draws = {"e": Uniform(0.5, 0.7)}
@@ -104,6 +109,30 @@ def main() -> None:
             f"{n:>8} {row[0]:>15.0f} {row[0] / base[0]:>7.2f} {largest_difference(weights, base[2]):>9.1e} "
             f"{row[1]:>16.0f} {row[1] / base[1]:>7.2f} {largest_difference([made.states], [base[3]]):>9.1e}"
         )
+    grid_search_rows(network, data, args)
+
+
+def grid_search_rows(network, data, args) -> None:
+    """λ side by side against one after another, on every device."""
+    weights = [10.0**-k for k in range(args.weights)]
+    options = dict(rollout=2, epochs=args.epochs, key=jax.random.PRNGKey(0), batch_size=args.batch, progress=False)
+    options |= {"validation": data}
+    print(f"grid search, {args.weights} weights of L_FD on {jax.device_count()} devices")
+    print(f"{'trainings':>20} {'chunks/s':>9} {'ratio':>7} {'differs':>9}")
+    alone_seconds, alone = warm(
+        lambda: [train(network, data, regularizer=JacobianFD(w), **options) for w in weights], repeats=1
+    )
+    together_seconds, together = warm(
+        lambda: grid_search(network, data, JacobianFD(0.0), weights, **options).results, repeats=1
+    )
+    chunks = (alone[0].settings["chunks"] // args.batch) * args.batch * args.epochs * len(weights)
+    differs = max(
+        largest_difference(*(jax.tree.leaves(eqx.filter(r.last_network, eqx.is_array)) for r in pair))
+        for pair in zip(together, alone)
+    )
+    print(f"{'one after another':>20} {chunks / alone_seconds:>9.0f} {1.0:>7.2f}")
+    ratio = alone_seconds / together_seconds
+    print(f"{'side by side':>20} {chunks / together_seconds:>9.0f} {ratio:>7.2f} {differs:>9.1e}")
 
 
 if __name__ == "__main__":

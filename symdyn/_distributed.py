@@ -1,5 +1,6 @@
-"""Devices and processes: JAX's own distributed runtime joined from flags or the environment, a 1-D mesh of
-devices along a batch axis, arrays split over it or replicated on it, and the one process that writes files."""
+"""Devices and processes: JAX's own distributed runtime joined from flags or the environment, a mesh of
+devices along a batch axis (and a weight axis for trainings run side by side), arrays split over it or
+replicated on it, and the one process that writes files."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 AXIS = "batch"
+WEIGHTS = "weight"  # the axis of trainings run side by side, one per regularizer weight
 
 
 def _launched_together() -> bool:
@@ -126,8 +128,9 @@ def _wait_for(host: str, port: int, timeout: float, coordinator: str) -> None:
             time.sleep(0.1)
 
 
-def device_mesh(devices: int | None = None) -> Mesh:
-    """A 1-D mesh (axis "batch") of `devices` devices, all by default, taken evenly from every process.
+def device_mesh(devices: int | None = None, groups: int | None = None) -> Mesh:
+    """A 1-D mesh (axis "batch") of `devices` devices, all by default, taken evenly from every process;
+    with `groups`, a 2-D mesh ("weight", "batch") of `groups` rows of devices (a divisor of the count).
 
     Raises:
         ValueError: `devices` is not a positive int, exceeds the devices available, or does not split
@@ -149,7 +152,9 @@ def device_mesh(devices: int | None = None) -> Mesh:
         raise ValueError(f"--devices {devices} does not split evenly over {processes} processes")
     per_process = devices // processes
     chosen = [d for p in range(processes) for d in [d for d in every if d.process_index == p][:per_process]]
-    return Mesh(np.array(chosen), (AXIS,))
+    if groups is None:
+        return Mesh(np.array(chosen), (AXIS,))
+    return Mesh(np.array(chosen).reshape(groups, devices // groups), (WEIGHTS, AXIS))
 
 
 def describe(mesh: Mesh) -> str:
@@ -181,8 +186,8 @@ def from_writer(value: bool) -> bool:
 
 
 def check_split(size: int, mesh: Mesh, name: str) -> None:
-    """Refuse a batch of `size` that does not split evenly over the mesh, naming the setting."""
-    count = mesh.devices.size
+    """Refuse a batch of `size` that does not split evenly over the mesh's batch axis, naming the setting."""
+    count = mesh.shape[AXIS]
     if size % count:
         raise ValueError(
             f"{name} {size} does not split over {count} devices; take a multiple of {count}, or fewer --devices"
@@ -194,9 +199,29 @@ def replicate(tree: Any, mesh: Mesh) -> Any:
     return _place(tree, NamedSharding(mesh, PartitionSpec()))
 
 
-def split(tree: Any, mesh: Mesh) -> Any:
-    """The array leaves of `tree` split along their first axis (a multiple of the mesh size) over the mesh."""
-    return _place(tree, NamedSharding(mesh, PartitionSpec(AXIS)))
+def split(tree: Any, mesh: Mesh, axis: str = AXIS) -> Any:
+    """The array leaves of `tree` split along their first axis (a multiple of the mesh's `axis`) over that axis."""
+    return _place(tree, NamedSharding(mesh, PartitionSpec(axis)))
+
+
+def from_processes(local: Any, spans: list[tuple[int, int]], mesh: Mesh) -> tuple[Any, np.ndarray]:
+    """Global arrays split over the mesh's batch axis, each process handing over only its own rows:
+    process p holds the rows `spans[p]` [start, stop) of the whole, in order, and passes them as `local`.
+
+    Each process's rows are padded (repeating its last) to a block as long as the longest, a multiple of
+    its devices. Returns the arrays and `positions`, the row of each row of the whole in them.
+    """
+    processes = len(spans)
+    per_process = mesh.devices.size // processes
+    block = -(-max(stop - start for start, stop in spans) // per_process) * per_process
+    positions = np.concatenate([p * block + np.arange(stop - start) for p, (start, stop) in enumerate(spans)])
+    sharding = NamedSharding(mesh, PartitionSpec(AXIS))
+
+    def one(leaf):
+        rows = np.asarray(leaf)[np.minimum(np.arange(block), len(leaf) - 1)]
+        return jax.make_array_from_process_local_data(sharding, rows, (processes * block, *rows.shape[1:]))
+
+    return jax.tree.map(one, local), positions
 
 
 def padded_size(size: int, mesh: Mesh) -> int:

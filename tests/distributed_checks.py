@@ -3,7 +3,8 @@
 `python distributed_checks.py devices DIR`: one process, four devices; writes DIR/reference.npz (one
 device's data) and prints one JSON object of measurements.
 `python distributed_checks.py process I N PORT DIR [train]`: process I of N joined on 127.0.0.1:PORT runs
-`symdyn simulate` (and `symdyn train`) in DIR/I, where process 0 alone writes; prints JSON.
+`symdyn simulate` in DIR/I, where process 0 alone writes, then `symdyn train` on four shards of the same
+data, each process reading its own (and `symdyn train` on DIR/reference.npz); prints JSON.
 """
 
 import json
@@ -18,6 +19,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 TWO_BODY = ROOT / "examples" / "two_body.sdyn"
 # the data both modes make: `symdyn simulate` with these flags, or `generate` with the same draws
 SIMULATE = ["--t-end", "0.4", "--dt", "0.01", "--trajectories", "7", "--draw", "e=0.5:0.7", "--seed", "1"]
+GRID = [1e-2, 1e-4, 1.0, 0.0]  # the weights λ of the grid searches
+GRID_SEARCH = ["--regularizer", "fd", "--weight", "0.01", "0.0001", "--rollout", "2"]  # after TRAIN
 TRAIN = ["--epochs", "3", "--rollout", "1", "--batch-size", "8", "--width", "8", "--seed", "3", "--x64", "--quiet"]
 
 
@@ -83,6 +86,10 @@ def devices(folder: pathlib.Path) -> dict:
         pass
     _train._epoch = epoch
     resumed = train(network, data[1], devices=1, checkpoint=path, resume=True, **options)
+    # the network the two processes train from four shards, trained here on one device
+    from symdyn.cli import main
+
+    main(["train", "--data", str(folder / "reference.npz"), "-o", str(folder / "alone.eqx"), *TRAIN, "--devices", "1"])
     evaluations = {n: evaluate(one.network, model, data[1], devices=n).predicted for n in (1, 4)}
     # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
     from symdyn.discovery import SMNN
@@ -100,7 +107,36 @@ def devices(folder: pathlib.Path) -> dict:
         ).values
         for n in (1, 4)
     }
+    # a grid search over λ on four devices: two weights, a group of two devices each; four, one device each
+    from symdyn.train import JacobianFD, grid_search, load_network
+
+    held_out = generate(
+        model,
+        parameters={"e": Uniform(0.5, 0.7)},
+        samples=3,
+        duration=0.4,
+        dt=0.01,
+        key=jax.random.PRNGKey(2),
+        progress=False,
+    )
+    grid = options | {"rollout": 2, "validation": held_out}
+    alone = [train(network, data[1], regularizer=JacobianFD(w), devices=1, **grid) for w in GRID]
+    searches = [
+        grid_search(network, data[1], JacobianFD(0.0), GRID[:count], devices=4, checkpoint=folder / "grid.ckpt", **grid)
+        for count in (2, 4)
+    ]
     return {
+        "grid_relative": max(
+            relative(mine.last_network, theirs.last_network)
+            for search in searches
+            for mine, theirs in zip(search.results, alone)
+        ),
+        "grid_best": [search.best_weight for search in searches],
+        "grid_best_alone": [GRID[int(np.argmin([t.best_validation for t in alone[:count]]))] for count in (2, 4)],
+        "grid_checkpoint_relative": max(
+            relative(load_network(folder / f"grid.ckpt.lambda{w:g}"), mine.network)
+            for w, mine in zip(GRID, searches[1].results)
+        ),
         "devices": jax.device_count(),
         "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
         "train_relative": relative(four.last_network, one.last_network),
@@ -128,10 +164,27 @@ def process(index: int, count: int, port: int, folder: pathlib.Path, commands: l
     exits = []
     with contextlib.redirect_stderr(errors):
         exits.append(main(["simulate", str(TWO_BODY), *SIMULATE, "-o", "data.npz", *flags]))
+        # four shards of the same data; each process trains on the chunks of its own two
+        exits.append(
+            main(["simulate", str(TWO_BODY), *SIMULATE, "-o", str(folder / "shards.npz"), "--shards", "4", *flags])
+        )
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("shards written")
+        manifest = str(folder / "shards.json")
+        exits.append(main(["train", "--data", manifest, "-o", "shards.eqx", *TRAIN, *flags]))
         if "train" in commands:
             data = str(folder / "reference.npz")
             exits.append(main(["train", "--data", data, "-o", "net.eqx", "--checkpoint", "run.ckpt", *TRAIN, *flags]))
+            # a grid search: one λ per process, a checkpoint per λ
+            search = ["--validation", data, *GRID_SEARCH, "-o", "grid.eqx", "--checkpoint", "grid.ckpt"]
+            exits.append(main(["train", "--data", data, *TRAIN, *search, *flags]))
+    from symdyn.data import read_part
+
+    part = read_part(manifest)
     return {
+        "read": list(part.shards),
+        "rows": [part.start, part.stop],
         "process": jax.process_index(),
         "devices": jax.device_count(),
         "local_devices": jax.local_device_count(),

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from symdyn.cli import main
-from symdyn.data import Trajectories
+from symdyn.data import Trajectories, part_shards, read_part
 
 CHECKS = Path(__file__).with_name("distributed_checks.py")
 TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
 sys.path.insert(0, str(CHECKS.parent))
-from distributed_checks import SIMULATE, TRAIN  # noqa: E402
+from distributed_checks import GRID_SEARCH, SIMULATE, TRAIN  # noqa: E402
 
 
 def free_port() -> int:
@@ -67,6 +67,14 @@ def test_training_on_four_devices_equals_one_device(runs):
     assert four["train_relative"] < 1e-9 and four["history_relative"] < 1e-9
 
 
+def test_a_grid_search_on_four_devices_equals_the_weights_trained_alone(runs):
+    _, four, _ = runs
+    # float64: two weights on two groups of two devices, four on one device each (measured 4e-16)
+    assert four["grid_relative"] < 1e-12
+    assert four["grid_best"] == four["grid_best_alone"]
+    assert four["grid_checkpoint_relative"] < 1e-12  # a checkpoint per weight, the best network first
+
+
 def test_a_checkpoint_from_four_devices_resumes_on_one(runs):
     _, four, _ = runs
     assert four["resume_relative"] < 1e-9
@@ -94,21 +102,19 @@ def test_a_batch_that_does_not_split_and_too_many_devices_are_refused(runs):
 def test_two_processes_make_one_devices_data_and_process_0_alone_writes(runs):
     folder, _, processes = runs
     assert [p["process"] for p in processes] == [0, 1]
-    assert all(p["devices"] == 4 and p["local_devices"] == 2 and p["exit"] == [0] for p in processes)
-    assert processes[0]["written"] == ["data.npz"] and processes[1]["written"] == []
-    assert processes[0]["log"] == ["symdyn simulate: on 4 cpu devices, 2 processes"] and processes[1]["log"] == []
+    assert all(p["devices"] == 4 and p["local_devices"] == 2 and p["exit"] == [0, 0, 0] for p in processes)
+    assert processes[0]["written"] == ["data.npz", "shards.eqx"] and processes[1]["written"] == []
+    assert processes[0]["log"][0] == "symdyn simulate: on 4 cpu devices, 2 processes" and processes[1]["log"] == []
     made, reference = (Trajectories.load(folder / name) for name in ("0/data.npz", "reference.npz"))
     np.testing.assert_array_equal(made.states, reference.states)
     np.testing.assert_array_equal(made.parameters, reference.parameters)
 
 
-@pytest.mark.exhaustive
-def test_training_across_two_processes_equals_one_process(tmp_path):
-    assert main(["simulate", str(TWO_BODY), *SIMULATE, "-o", str(tmp_path / "reference.npz")]) == 0
-    alone = tmp_path / "alone.eqx"
-    assert main(["train", "--data", str(tmp_path / "reference.npz"), "-o", str(alone), *TRAIN]) == 0
-    processes = pair(tmp_path, "train")
-    assert processes[0]["written"] == ["data.npz", "net.eqx", "run.ckpt"] and processes[1]["written"] == []
+def test_each_process_reads_only_its_shards_and_training_equals_one_process(runs):
+    folder, _, processes = runs
+    # 7 trajectories in shards [0, 2) [2, 4) [4, 5) [5, 7); the processes hold [0, 4) and [4, 7)
+    assert [p["rows"] for p in processes] == [[0, 4], [4, 7]]
+    assert [p["read"] for p in processes] == [[0, 1], [2, 3]]
     assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
     import equinox as eqx
     import jax
@@ -116,10 +122,42 @@ def test_training_across_two_processes_equals_one_process(tmp_path):
     from symdyn.train import load_network
 
     ours, theirs = (
-        jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array)) for path in (tmp_path / "0/net.eqx", alone)
+        jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array))
+        for path in (folder / "0/shards.eqx", folder / "alone.eqx")
     )
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs):  # float64, measured 1e-16
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.exhaustive
+def test_training_across_two_processes_equals_one_process(tmp_path):
+    assert main(["simulate", str(TWO_BODY), *SIMULATE, "-o", str(tmp_path / "reference.npz")]) == 0
+    reference = str(tmp_path / "reference.npz")
+    alone, grid = tmp_path / "alone.eqx", tmp_path / "grid.eqx"
+    assert main(["train", "--data", reference, "-o", str(alone), *TRAIN]) == 0
+    search = ["--validation", reference, *GRID_SEARCH, "-o", str(grid)]
+    assert main(["train", "--data", reference, *TRAIN, *search]) == 0
+    processes = pair(tmp_path, "train")
+    assert processes[0]["written"] == [
+        "data.npz",
+        "grid.ckpt.lambda0.0001",
+        "grid.ckpt.lambda0.01",
+        "grid.eqx",
+        "net.eqx",
+        "run.ckpt",
+        "shards.eqx",
+    ]
+    assert processes[1]["written"] == []
+    assert processes[0]["log"][-1] == "symdyn train: on 4 cpu devices, 2 processes"
+    import equinox as eqx
+    import jax
+
+    from symdyn.train import load_network
+
+    for ours, theirs in ((tmp_path / "0/net.eqx", alone), (tmp_path / "0/grid.eqx", grid)):
+        ours, theirs = (jax.tree.leaves(eqx.filter(load_network(path), eqx.is_array)) for path in (ours, theirs))
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -187,6 +225,11 @@ def test_shards_make_the_whole_data_set_and_resume_shard_by_shard(tmp_path, caps
         np.testing.assert_array_equal(sharded.observed[name], whole.observed[name])
     manifest = json.loads((tmp_path / "data.json").read_text())
     assert [s["rows"] for s in manifest["shards"]] == [[0, 2], [2, 4], [4, 6]]
+    # the second of two processes holds trajectories [3, 6): it reads the last two shards alone
+    part = read_part(tmp_path / "data.json", process=1, processes=2)
+    assert (part.start, part.stop, part.total, part.shards) == (3, 6, 6, (1, 2))
+    np.testing.assert_array_equal(part.data.states, whole.states[3:])
+    assert part_shards([(0, 2), (2, 4), (4, 6)], 0, 3) == [0, 1]
 
     middle = tmp_path / "data-00001-of-00003.npz"
     middle.unlink()

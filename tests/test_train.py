@@ -305,7 +305,8 @@ def test_nan_stops_with_a_message_and_keeps_the_last_good_state(tmp_path, two_bo
 def test_grid_search_trains_each_weight_and_selects_on_validation(two_body_data, held_out, key):
     """Each λ trains with that weight (its loss column is trajectory + λ·penalty, and the runs differ); each
     validation loss is its field's trajectory loss on the validation chunks; the best is the lowest of those, and
-    its field is a separate `train` at that λ from the same start and key."""
+    its field equals a separate `train` at that λ from the same start and key up to round-off (the weights train
+    side by side, one compiled epoch mapped over them)."""
     start = MLP(two_body_data.names, width=16, key=jax.random.PRNGKey(5))
     options = dict(validation=held_out, rollout=2, epochs=3, key=key, batch_size=8, progress=False)
     weights = (1.0, 1e-4)  # λ = 1 over-regularizes: the best is not the first
@@ -324,8 +325,10 @@ def test_grid_search_trains_each_weight_and_selects_on_validation(two_body_data,
     rows = [row.split() for row in search.table().splitlines()[1:]]
     assert [(float(row[0]), row[-1] == "best") for row in rows] == [(1.0, False), (1e-4, True)]
     alone = train(start, two_body_data, regularizer=JacobianFD(search.best_weight), **options)
-    assert_same_arrays(alone.network, search.best.network)
-    np.testing.assert_array_equal(alone.history, search.best.history)
+    rtol = tolerance(float64=1e-12, float32=2e-6)  # measured 1.3e-16, 2.2e-7
+    for u, v in zip(*(jax.tree.leaves(eqx.filter(r.network, eqx.is_array)) for r in (alone, search.best))):
+        np.testing.assert_allclose(v, u, rtol=rtol, atol=rtol * float(np.max(np.abs(u))))
+    np.testing.assert_allclose(search.best.history, alone.history, rtol=rtol)
 
 
 def test_training_arguments_are_checked(two_body_data, key):

@@ -72,14 +72,16 @@ def run(args: argparse.Namespace) -> int:
     import optax
 
     from .._distributed import is_writer
-    from ..data import Trajectories
+    from ..data import Trajectories, read_part
     from ..model import load
     from ..train import HISTORY, Hybrid, JacobianAD, JacobianFD, grid_search, network_kind, save_network, train
 
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     start_devices(args, "train")
-    data = Trajectories.load(args.data)
+    # several processes each read only the shards of their own trajectories
+    part = read_part(args.data) if args.data.endswith(".json") and jax.process_count() > 1 else None
+    data = part.data if part else Trajectories.load(args.data)
     validation = Trajectories.load(args.validation) if args.validation else None
     model = load(args.model) if args.model else None
     if model is not None and tuple(s.name for s in model.state_vector) != data.names:
@@ -126,11 +128,11 @@ def run(args: argparse.Namespace) -> int:
         devices=args.devices,
     )
     if regularizer is not None and len(args.weight) > 1:
-        search = grid_search(network, data, regularizer, args.weight, **options)
+        search = grid_search(network, part or data, regularizer, args.weight, **options)
         print(search.table())
         trained = search.best
     else:
-        trained = train(network, data, regularizer=regularizer, **options)
+        trained = train(network, part or data, regularizer=regularizer, **options)
     save_network(args.output, trained.network, **trained.settings, best_epoch=trained.best_epoch)
     last = trained.history[trained.best_epoch - 1]
     print(

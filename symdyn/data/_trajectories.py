@@ -141,6 +141,17 @@ class Trajectories:
             columns.append(self.names.index(found))
         return dataclasses.replace(self, states=self.states[:, :, columns], names=tuple(names))
 
+    def rows(self, start: int, stop: int) -> Trajectories:
+        """The trajectories [start, stop)."""
+        part = slice(start, stop)
+        return dataclasses.replace(
+            self,
+            states=self.states[part],
+            parameters=self.parameters[part],
+            observed={name: value[part] for name, value in self.observed.items()},
+            inputs={name: value[part] for name, value in self.inputs.items()},
+        )
+
     def select_inputs(self, names: Sequence[str]) -> Trajectories:
         """The same data with the inputs `names` (in this order), with a clear error for a missing one."""
         found = [_find(name, list(self.inputs)) for name in names]

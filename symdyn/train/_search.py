@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..data import Trajectories
+from ..data import ProcessPart, Trajectories
 from ._losses import AbstractRegularizer
 from ._networks import AbstractNetwork
-from ._train import Trained, train
+from ._train import Trained, fit_side_by_side, prepare, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +50,7 @@ class GridSearch:
 
 def grid_search(
     network: AbstractNetwork,
-    data: Trajectories,
+    data: Trajectories | ProcessPart,
     regularizer: AbstractRegularizer,
     weights: Sequence[float],
     *,
@@ -57,13 +59,17 @@ def grid_search(
 ) -> GridSearch:
     """Train `network` with `regularizer` at each weight λ, from the same start and key, and keep them all.
 
-    Every training shares one compiled epoch (λ is an array, not a constant of the program).
+    The trainings run side by side: one compiled epoch (λ is an array, not a constant of the
+    program) mapped over the weights, their states split over the devices in gcd(len(weights), N)
+    groups, each group splitting the minibatch over its devices. Each result equals the training
+    alone up to round-off. Resuming from existing checkpoints trains one weight after another,
+    each from its own epoch.
 
     Args:
         network, data: as for `train`. regularizer: `JacobianAD(...)` or `JacobianFD(...)`;
             its own weight is replaced by each of `weights`.
         validation: the trajectories the choice is made on (required).
-        options: the other keywords of `train` (rollout, epochs, key, ...). A `checkpoint`
+        options: the other keywords of `train` (rollout, epochs, key, devices, ...). A `checkpoint`
             path gets the weight appended so the trainings keep separate files.
 
     Example:
@@ -77,10 +83,11 @@ def grid_search(
     if not weights:
         raise ValueError("weights must hold at least one value")
     checkpoint = options.pop("checkpoint", None)
-    results = []
-    for weight in weights:
-        path = None if checkpoint is None else f"{checkpoint}.lambda{weight:g}"
-        results.append(
+    paths = [None if checkpoint is None else f"{checkpoint}.lambda{weight:g}" for weight in weights]
+    resuming = options.get("resume") and any(path is not None and os.path.exists(path) for path in paths)
+    # one after another: a resumed training continues from its own epoch; data read in parts lies on a 1-D mesh
+    if len(weights) == 1 or resuming or isinstance(data, ProcessPart):
+        results = [
             train(
                 network,
                 data,
@@ -89,5 +96,56 @@ def grid_search(
                 checkpoint=path,
                 **options,
             )
+            for weight, path in zip(weights, paths)
+        ]
+        return GridSearch(weights, tuple(results))
+    settings = dict(_TRAIN_DEFAULTS) | options
+    unknown = set(settings) - set(_TRAIN_DEFAULTS) - {"rollout", "epochs", "key"}
+    missing = {"rollout", "epochs", "key"} - set(settings)
+    if unknown or missing:
+        raise TypeError(f"grid_search: unexpected keywords {sorted(unknown)}, missing {sorted(missing)}")
+    if settings["resume"] and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint file")
+    prepared = [
+        prepare(
+            network,
+            data,
+            settings["rollout"],
+            settings["epochs"],
+            settings["dt"],
+            settings["method"],
+            regularizer.with_weight(weight),
+            validation,
+            settings["batch_size"],
+            settings["checkpoint_every"],
+            settings["devices"],
         )
+        for weight in weights
+    ]
+    _, chunks, held_out, first, _ = prepared[0]
+    results = fit_side_by_side(
+        network,
+        [objective for objective, *_ in prepared],
+        chunks,
+        labels=[f"λ = {weight:g}" for weight in weights],
+        epochs=settings["epochs"],
+        key=settings["key"],
+        config=network.config,
+        settings=[lane for *_, lane, _ in prepared],
+        checkpoints=paths,
+        validation=held_out,
+        batch_size=first["batch_size"],
+        optimizer=settings["optimizer"],
+        checkpoint_every=settings["checkpoint_every"],
+        progress=settings["progress"],
+        devices=settings["devices"],
+    )
     return GridSearch(weights, tuple(results))
+
+
+# train's keywords with defaults, besides the network, data, regularizer, validation and checkpoint
+_TRAIN_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(train).parameters.items()
+    if parameter.default is not inspect.Parameter.empty and name not in ("regularizer", "validation", "checkpoint")
+}
