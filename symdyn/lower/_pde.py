@@ -442,7 +442,15 @@ def lower_pde(
     ndim = domain.ndim
     like = f"_j[0], {ndim}"
     functions = [
-        function_source("rhs", "_t, _j, _p, _x", "The right-hand side, pointwise.", rhs, names, like, "_fields"),
+        function_source(
+            "rhs",
+            "_t, _j, _p, _x",
+            "The right-hand side, pointwise, less its ∂^k(g) terms.",
+            rhs,
+            names,
+            like,
+            "_fields",
+        ),
         function_source(
             "remainder", "_t, _j, _p, _x", "The rhs less its linear part.", remainder, names, like, "_fields"
         ),
@@ -457,7 +465,13 @@ def lower_pde(
             "_fields",
         ),
         function_source(
-            "fluxes", "_t, _j, _p, _x", "Functions g of ∂^k(g) terms.", flux_values, names, like, "_fields"
+            "fluxes",
+            "_t, _j, _p, _x",
+            "The functions g of the ∂^k(g) terms, differentiated spectrally and added to rhs.",
+            flux_values,
+            names,
+            like,
+            "_fields",
         ),
         function_source(
             "fluxes_jvp", "_t, _j, _v, _p, _x", "The linearised fluxes.", flux_slopes, names, like, "_fields"
