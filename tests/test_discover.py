@@ -206,8 +206,8 @@ def test_the_fine_tuning_loss_is_the_adam_loss(lorenz):
 def test_an_affine_template_takes_no_adam_steps(lorenz):
     """The loss is quadratic in the unknowns, so the exact fine-tuning reaches its minimum from any start:
     Adam's 50 steps change the result by round-off only, and by default none are taken."""
-    by_default = symdyn.discover(TEMPLATE, lorenz, progress=False)
-    with_adam = symdyn.discover(TEMPLATE, lorenz, method=SMNN(steps=50), progress=False)
+    by_default = symdyn.discover(TEMPLATE, lorenz, method=SMNN(max_chunks=256), progress=False)
+    with_adam = symdyn.discover(TEMPLATE, lorenz, method=SMNN(steps=50, batch_size=64, max_chunks=256), progress=False)
     assert by_default.loss_history.shape == (0,) and with_adam.loss_history.shape == (50,)
     assert by_default.description.endswith("; no Adam steps: the loss is quadratic in the unknowns")
     np.testing.assert_allclose(by_default.values, with_adam.values, rtol=tolerance(1e-10, 1e-4))

@@ -62,6 +62,7 @@ def test_layer_predicts_what_is_not_fixed():
 
 
 @pytest.mark.float64
+@pytest.mark.exhaustive  # the solver's own gradients are checked against the dense solve in tests/test_smnn.py
 def test_layer_gradients_match_the_dense_solver_path():
     """The S-MNN layer (block solver, analytic backward) and the same layer on the dense least squares agree in
     value and in the gradients of a loss with respect to the features and the given values."""
@@ -101,6 +102,7 @@ def test_forecaster_parameter_gradients_match_the_dense_solver_path():
 # --- encoders and forecasters ---------------------------------------------------------------------------------
 
 
+@pytest.mark.exhaustive
 def test_encoders_give_features_per_field_and_point(key):
     assert ResNet1D(5, 2, 7, width=4, blocks=1, key=key)(jnp.zeros((5, 2, 16))).shape == (2, 16, 7)
     assert MLPEncoder(5, 3, 7, width=8, key=key)(jnp.zeros((5, 3))).shape == (3, 7)
@@ -201,6 +203,7 @@ def tiny_training(key, **options):
 ADAM_3 = optax.adam(3e-3)
 
 
+@pytest.mark.exhaustive
 def test_forecaster_training_is_deterministic_and_learns(key):
     a = tiny_training(key, validation=waves(seed=1))
     b = tiny_training(key, validation=waves(seed=1))

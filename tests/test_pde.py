@@ -209,7 +209,7 @@ def test_conservative_and_jet_forms_differ_by_aliasing_only(dealias, top):
         assert (difference < 1e-13) if agree else (difference > 1e-3), (highest, difference)
 
 
-@pytest.mark.parametrize("dealias", [False, True])
+@pytest.mark.parametrize("dealias", [pytest.param(False, marks=pytest.mark.exhaustive), True])
 def test_fluxes_of_several_fields_through_rhs_split_jvp_and_jacobian(dealias):
     """Two fields with fluxes beside pointwise terms: the rhs against NumPy, the split on modes against the one in
     space, the jvp against autodiff of the rhs, the coloured Jacobian against jacfwd (the fluxes' reach counted)."""
@@ -342,7 +342,7 @@ def test_split_methods_on_a_bounded_grid_agree_with_fine_rk4(variant, method, fl
             text,
             derivatives,
             id=f"{derivatives}-{name}",
-            marks=[pytest.mark.exhaustive] * (name + derivatives == "2dfd4"),
+            marks=[pytest.mark.exhaustive] * (name == "2d"),  # the 2-D colouring: exhaustive tier
         )
         for derivatives in ("fd2", "fd4")
         for name, text in [*BOUNDED.items(), ("2d", TWO_D)]
@@ -675,6 +675,7 @@ def test_simulate_draws_its_initial_fields_from_the_named_family(tmp_path, famil
         assert modes <= {1, 2}  # the seeds' wavenumbers
 
 
+@pytest.mark.exhaustive
 def test_simulate_writes_each_split_of_a_preset(tmp_path):
     """--preset ks --split train|validation|test --samples 1: the preset's saved steps (140, 140, 640) after its
     360 warm-up steps of 0.2, from different draws."""

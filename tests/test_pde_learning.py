@@ -153,6 +153,7 @@ def test_grid_losses_equal_the_flattened_states(ks, ks_data):
         np.testing.assert_allclose(grid_value, flat_value, rtol=rtol)
 
 
+@pytest.mark.exhaustive
 def test_the_periodic_cnn_commutes_with_shifts():
     network = PeriodicCNN(("u", "v"), grid=(16,), width=8, key=jax.random.PRNGKey(0))
     x = jax.random.normal(jax.random.PRNGKey(1), (2, 16))
@@ -171,7 +172,10 @@ def test_the_periodic_cnn_commutes_with_shifts():
             lambda ks: PeriodicCNN(("u",), grid=(16,), width=4, key=jax.random.PRNGKey(0)),
             marks=pytest.mark.exhaustive,
         ),
-        lambda ks: Hybrid(ks, network="cnn", width=4, depth=1, key=jax.random.PRNGKey(0)),
+        pytest.param(
+            lambda ks: Hybrid(ks, network="cnn", width=4, depth=1, key=jax.random.PRNGKey(0)),
+            marks=pytest.mark.exhaustive,
+        ),
     ],
     ids=["mlp", "cnn", "hybrid cnn"],
 )
@@ -246,6 +250,7 @@ def test_evaluation_on_a_grid_has_the_closed_form_errors(ks, ks_data):
     np.testing.assert_allclose(drift[:, -1], 22 * c * (report.t[-1] - report.t[0]), rtol=0.2)
 
 
+@pytest.mark.exhaustive
 def test_the_cli_chain_on_a_pde_model_file(tmp_path, capsys):
     """simulate → train (L_AD, cnn) → evaluate with metrics and the space-time plot, on a 32-point KS file."""
     model = tmp_path / "ks.sdyn"
