@@ -126,8 +126,9 @@ def _wait_for(host: str, port: int, timeout: float, coordinator: str) -> None:
             time.sleep(0.1)
 
 
-def device_mesh(devices: int | None = None) -> Mesh:
-    """A 1-D mesh (axis "batch") of `devices` devices, all by default, taken evenly from every process.
+def device_mesh(devices: int | None = None, *, axis: str = AXIS) -> Mesh:
+    """A 1-D mesh of `devices` devices, all by default, taken evenly from every process, along `axis`
+    ("batch" for samples; "time" for one long sequence split along time).
 
     Raises:
         ValueError: `devices` is not a positive int, exceeds the devices available, or does not split
@@ -149,7 +150,7 @@ def device_mesh(devices: int | None = None) -> Mesh:
         raise ValueError(f"--devices {devices} does not split evenly over {processes} processes")
     per_process = devices // processes
     chosen = [d for p in range(processes) for d in [d for d in every if d.process_index == p][:per_process]]
-    return Mesh(np.array(chosen), (AXIS,))
+    return Mesh(np.array(chosen), (axis,))
 
 
 def describe(mesh: Mesh) -> str:
