@@ -68,8 +68,8 @@ def long_sequence(times: list[int], method: str) -> None:
 
     jax.config.update("jax_enable_x64", True)
     devices = counts(jax.device_count())
-    print(f"{jax.device_count()} {jax.devices()[0].platform} devices; one S-MNN system, V = 1, R = 2, float64, ")
-    print(f"'{method}' on each device's stretch; ratios to the one-device '{method}' solve of this run")
+    print(f"{jax.device_count()} {jax.devices()[0].platform} devices; one S-MNN system, V = 1, R = 2, float64")
+    print(f"'{method}' on each device's stretch; ratios to the one-device '{method}' solve ('1 whole') of this run")
     print(f"{'T':>9} {'devices':>8} {'seconds':>9} {'ratio':>7} {'MB/device':>10} {'ratio':>7} {'differs':>9}")
     u, s = np.array([[[[1.0, 0.0, -4.0]]]]), np.full((1, 1), 0.01)  # y(0) = 1, y'(0) = 0; one shared step
     for t in times:
