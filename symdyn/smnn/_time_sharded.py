@@ -60,6 +60,7 @@ class TimeShardedSolver(AbstractBlockSolver):
         return jax.lax.with_sharding_constraint(tree, NamedSharding(self.mesh, PartitionSpec()))
 
     def factorize(self, diagonal: jax.Array, lower: jax.Array):
+        """Per device the local factors and X = [X_f X_l]; the factors of the reduced system; N_f, N_l."""
         times, padded = diagonal.shape[0], self._length(diagonal.shape[0])
         if padded // self.mesh.devices.size < MIN_PER_DEVICE:
             raise ValueError(
@@ -99,6 +100,7 @@ class TimeShardedSolver(AbstractBlockSolver):
         return factors, coupled, SequentialSolver().factorize(interface, between), ends
 
     def substitute(self, factors, rhs: jax.Array) -> jax.Array:
+        """y (T, m, N) with M y = rhs: Z on each device, the 2N interface points whole, then each interior."""
         local, coupled, reduced, ends = factors
         times = rhs.shape[0]
         rhs = jnp.pad(rhs, [(0, self._length(times) - times), (0, 0), (0, 0)])
