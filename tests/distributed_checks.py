@@ -145,6 +145,8 @@ def long_sequence() -> dict:
     sharded = jax.grad(loss, argnums=(0, 1, 2, 3))(c, d, u, s, method="sequential", devices=4)
     found["time_gradient"] = differs(sharded, gradient)
     found["time_refused"] = message(lambda: solve(c[:, :8], d[:, :8], u, s[:, :7], devices=4))
+    single = [a.astype(np.float32) for a in (c, d, u, s)]
+    found["time_float32_refused"] = message(lambda: solve(*single, devices=4))
     return found
 
 

@@ -93,6 +93,10 @@ def test_one_long_sequence_split_along_time_equals_one_device(runs):
     assert four["time_refused"] == (
         "T = 8 time points do not split over 4 devices: take at least 3 per device, or fewer devices"
     )
+    assert four["time_float32_refused"] == (
+        "devices=4 splits time in float64 only, not float32: enable jax_enable_x64 and pass float64 arrays, "
+        "or leave devices=None"
+    )
 
 
 def test_a_batch_that_does_not_split_and_too_many_devices_are_refused(runs):

@@ -91,7 +91,7 @@ def solve(
     if len(weights) != 3:
         raise ValueError(f"weights are (w_gov, w_init, w_smooth), not {weights!r}")
     weights = tuple(jnp.asarray(w, c.dtype) for w in weights)
-    solver = _SOLVERS[method] if devices is None else time_sharded(devices, _SOLVERS[method])
+    solver = _SOLVERS[method] if devices is None else time_sharded(devices, _SOLVERS[method], c.dtype)
     y, result = _solve(dims, solver, c, d, u, s, weights)
     if not throw:
         return y
