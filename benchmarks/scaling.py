@@ -17,6 +17,13 @@ On a CPU, force several devices to see correctness and overhead (not speed: they
 On a machine with several GPUs or TPU cores run it as is; every visible device is used.
 
     python benchmarks/scaling.py [--batch 256] [--trajectories 256] [--epochs 3] [--weights 4]
+
+`--long-sequence` times instead one S-MNN system of T = 10^4, 10^5, 10^6 time points split along
+time (`solve(..., devices=n)`), as ratios to the one-device solve of the same run: seconds of a warm
+solve, and the memory each device holds (arguments, result and XLA's temporaries, from the
+compiled program), with the difference from one device's solution. float64.
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 python benchmarks/scaling.py --long-sequence
 """
 
 from __future__ import annotations
@@ -56,13 +63,54 @@ def largest_difference(a, b) -> float:
     return max(float(np.max(np.abs(u - v)) / np.max(np.abs(v))) for u, v in zip(a, b))
 
 
+def long_sequence(times: list[int], method: str) -> None:
+    """One damped, forced oscillator y'' + 0.4 y' + 4 y = sin t (V = 1, R = 2), t = 0..T/100."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    from symdyn._distributed import device_mesh
+    from symdyn.smnn import solve
+
+    jax.config.update("jax_enable_x64", True)
+    devices = counts(jax.device_count())
+    print(f"{jax.device_count()} {jax.devices()[0].platform} devices; one S-MNN system, V = 1, R = 2, float64")
+    print(f"'{method}' on each device's stretch; ratios to the one-device '{method}' solve ('1 whole') of this run")
+    print(f"{'T':>9} {'devices':>8} {'seconds':>9} {'ratio':>7} {'MB/device':>10} {'ratio':>7} {'differs':>9}")
+    u, s = np.array([[[[1.0, 0.0, -4.0]]]]), np.full((1, 1), 0.01)  # y(0) = 1, y'(0) = 0; one shared step
+    for t in times:
+        c = np.broadcast_to(np.array([4.0, 0.4, 1.0]), (1, t, 1, 1, 3)).copy()
+        d = np.sin(np.arange(t) * 0.01)[None, :, None]
+        base = None
+        for n in [None, *devices]:
+            mesh = device_mesh(n or 1, axis="time")
+            along = NamedSharding(mesh, PartitionSpec(None, "time"))  # c and d split along time
+            placed = [jax.device_put(a, along) for a in (c, d)]
+            run = jax.jit(lambda c, d, n=n: solve(c, d, u, s, method=method, devices=n, throw=False))
+            memory = run.lower(*placed).compile().memory_analysis()
+            megabytes = (memory.argument_size_in_bytes + memory.output_size_in_bytes + memory.temp_size_in_bytes) / 1e6
+            seconds, y = warm(lambda run=run, placed=placed: jax.block_until_ready(run(*placed)))
+            y = np.asarray(y)
+            base = base or (seconds, megabytes, y)
+            differs = float(np.max(np.abs(y - base[2])) / np.max(np.abs(base[2])))
+            name = "1 whole" if n is None else str(n)
+            print(
+                f"{t:>9} {name:>8} {seconds:>9.3f} {seconds / base[0]:>7.2f} {megabytes:>10.1f} "
+                f"{megabytes / base[1]:>7.2f} {differs:>9.1e}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=256, help="chunks per training step (default 256)")
     parser.add_argument("--trajectories", type=int, default=256, help="trajectories generated (default 256)")
     parser.add_argument("--epochs", type=int, default=3, help="timed training epochs (default 3)")
     parser.add_argument("--weights", type=int, default=4, help="values of λ in the grid search (default 4)")
+    parser.add_argument("--long-sequence", action="store_true", help="one S-MNN system split along time instead")
+    parser.add_argument("--times", type=int, nargs="+", default=[10**4, 10**5, 10**6], help="T for --long-sequence")
+    parser.add_argument("--method", default="parallel", help="each device's S-MNN solver (default parallel)")
     args = parser.parse_args()
+    if args.long_sequence:
+        long_sequence(args.times, args.method)
+        return
     model = symdyn.load(TWO_BODY)
     draws = {"e": Uniform(0.5, 0.7)}
     key = jax.random.PRNGKey(0)

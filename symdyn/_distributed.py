@@ -128,9 +128,10 @@ def _wait_for(host: str, port: int, timeout: float, coordinator: str) -> None:
             time.sleep(0.1)
 
 
-def device_mesh(devices: int | None = None, groups: int | None = None) -> Mesh:
-    """A 1-D mesh (axis "batch") of `devices` devices, all by default, taken evenly from every process;
-    with `groups`, a 2-D mesh ("weight", "batch") of `groups` rows of devices (a divisor of the count).
+def device_mesh(devices: int | None = None, groups: int | None = None, *, axis: str = AXIS) -> Mesh:
+    """A 1-D mesh of `devices` devices, all by default, taken evenly from every process, along `axis`
+    ("batch" for samples; "time" for one long sequence split along time); with `groups`, a 2-D mesh
+    ("weight", `axis`) of `groups` rows of devices (a divisor of the count).
 
     Raises:
         ValueError: `devices` is not a positive int, exceeds the devices available, or does not split
@@ -153,8 +154,8 @@ def device_mesh(devices: int | None = None, groups: int | None = None) -> Mesh:
     per_process = devices // processes
     chosen = [d for p in range(processes) for d in [d for d in every if d.process_index == p][:per_process]]
     if groups is None:
-        return Mesh(np.array(chosen), (AXIS,))
-    return Mesh(np.array(chosen).reshape(groups, devices // groups), (WEIGHTS, AXIS))
+        return Mesh(np.array(chosen), (axis,))
+    return Mesh(np.array(chosen).reshape(groups, devices // groups), (WEIGHTS, axis))
 
 
 def describe(mesh: Mesh) -> str:

@@ -137,6 +137,7 @@ def devices(folder: pathlib.Path) -> dict:
             relative(load_network(folder / f"grid.ckpt.lambda{w:g}"), mine.network)
             for w, mine in zip(GRID, searches[1].results)
         ),
+        **long_sequence(),
         "devices": jax.device_count(),
         "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
         "train_relative": relative(four.last_network, one.last_network),
@@ -147,6 +148,42 @@ def devices(folder: pathlib.Path) -> dict:
         "batch_refused": message(lambda: train(network, data[1], devices=4, **(options | {"batch_size": 6}))),
         "devices_refused": message(lambda: train(network, data[1], devices=5, **options)),
     }
+
+
+def long_sequence() -> dict:
+    """One S-MNN system split along time over 2 and 4 devices (T = 103 splits evenly over neither):
+    the solution and the analytic gradients against one device's."""
+    import numpy as np
+
+    from symdyn.smnn import solve
+
+    rng = np.random.default_rng(0)
+    batch, times, equations, variables, order = 2, 103, 2, 2, 2
+    c = rng.normal(size=(batch, times, equations, variables, order + 1))
+    d = rng.normal(size=(batch, times, equations))
+    u = rng.normal(size=(batch, 1, variables, order + 1))
+    s = rng.uniform(0.04, 0.06, size=(batch, times - 1))
+    w = rng.normal(size=(batch, times, variables, order + 1))
+
+    def loss(c, d, u, s, **options):
+        return jax.numpy.sum(w * solve(c, d, u, s, **options))
+
+    def differs(a, b) -> float:
+        return max(float(np.max(np.abs(x - y)) / np.max(np.abs(y))) for x, y in zip(a, b))
+
+    reference = solve(c, d, u, s, method="sequential")
+    gradient = jax.grad(loss, argnums=(0, 1, 2, 3))(c, d, u, s, method="sequential")
+    found = {}
+    for method in ("sequential", "parallel"):
+        for n in (2, 4):
+            y = solve(c, d, u, s, method=method, devices=n)
+            found[f"time_{method}_{n}"] = differs([y], [reference])
+    sharded = jax.grad(loss, argnums=(0, 1, 2, 3))(c, d, u, s, method="sequential", devices=4)
+    found["time_gradient"] = differs(sharded, gradient)
+    found["time_refused"] = message(lambda: solve(c[:, :8], d[:, :8], u, s[:, :7], devices=4))
+    single = [a.astype(np.float32) for a in (c, d, u, s)]
+    found["time_float32_refused"] = message(lambda: solve(*single, devices=4))
+    return found
 
 
 def process(index: int, count: int, port: int, folder: pathlib.Path, commands: list[str]) -> dict:

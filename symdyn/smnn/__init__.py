@@ -23,6 +23,7 @@ from ._layer import (
 from ._sequential import SequentialSolver
 from ._solve import choose_method, solve
 from ._template import LinearTemplate, template
+from ._time_sharded import TimeShardedSolver
 
 __all__ = [
     "AbstractBlockSolver",
@@ -41,6 +42,7 @@ __all__ = [
     "ResNet1D",
     "SMNN",
     "SequentialSolver",
+    "TimeShardedSolver",
     "block_tridiagonal_solve",
     "choose_method",
     "dense_solve",

@@ -15,6 +15,7 @@ from ._blocks import normal_blocks
 from ._cyclic_reduction import CyclicReductionSolver
 from ._problem import Coefficients, Dimensions, InitialValues, RightHandSides, Solution, Steps, check_arguments
 from ._sequential import SequentialSolver
+from ._time_sharded import time_sharded
 
 Method = Literal["auto", "sequential", "parallel"]
 
@@ -40,6 +41,7 @@ def solve(
     *,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
     method: Method = "auto",
+    devices: int | None = None,
     throw: bool = True,
 ) -> Solution:
     """Solve the linear ODE Σ_{v,r} c_{t,q,v,r} y_{t,v}^{(r)} = d_{t,q} by S-MNN least squares (Chen et al., eq. 4-9).
@@ -55,6 +57,9 @@ def solve(
         method: "sequential" (block Cholesky in `lax.scan`), "parallel" (block cyclic
             reduction, O(log T) depth; compiling it takes seconds on CPU) or "auto" (the
             faster for the shape and backend, see `choose_method`).
+        devices: split the time axis over this many devices (one long sequence; see
+            docs/scaling.md): each solves its own stretch with `method`, and only a small system
+            of two blocks per device is solved whole (`TimeShardedSolver`). None: one device.
         throw: raise `SymdynRuntimeError` when the inputs are not finite or the normal matrix
             is singular; with False, return the solution as it is (for callers that check a
             loss themselves).
@@ -87,7 +92,8 @@ def solve(
     if len(weights) != 3:
         raise ValueError(f"weights are (w_gov, w_init, w_smooth), not {weights!r}")
     weights = tuple(jnp.asarray(w, c.dtype) for w in weights)
-    y, result = _solve(dims, _SOLVERS[method], c, d, u, s, weights)
+    solver = _SOLVERS[method] if devices is None else time_sharded(devices, _SOLVERS[method], c.dtype)
+    y, result = _solve(dims, solver, c, d, u, s, weights)
     if not throw:
         return y
     hint = "check c, d, u and s, or give more initial values or equations"
