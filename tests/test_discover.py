@@ -487,6 +487,7 @@ def test_discover_command_states(oscillator_files):
 
 
 @pytest.mark.float64
+@pytest.mark.exhaustive
 def test_discover_command_smnn_settings(oscillator_files):
     """--steps, --batch-size, --sequence-length, --order, --no-fine-tune and --no-plateau are the same `SMNN(...)`.
 

@@ -269,6 +269,7 @@ def test_etdrk4_conserves_the_kdv_invariants():
     np.testing.assert_allclose(after, before, rtol=tolerance(1e-6, 3e-4))  # float32: the energy drifts 7e-5
 
 
+@pytest.mark.exhaustive
 def test_split_methods_refuse_fields_without_a_split():
     """A callable has no split; a bounded grid has one (the matrix L, not a Fourier multiplier), and ETD's dense
     coefficients are refused beyond DENSE_SPLIT_LIMIT entries, by integrate and by the stability report alike."""

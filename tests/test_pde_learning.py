@@ -127,6 +127,7 @@ class _Zero(_InMemory):
         return jnp.zeros((self.inner.outputs, *self.grid), x.dtype)
 
 
+@pytest.mark.exhaustive
 def test_grid_losses_equal_the_flattened_states(ks, ks_data):
     """Trajectory loss, L_AD and L_FD on (1, 16) fields equal the same on the flattened (16,) states."""
     dtype = jnp.result_type(float)

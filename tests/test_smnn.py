@@ -44,7 +44,7 @@ def relative(a, b):
         3,
         pytest.param(5, marks=pytest.mark.exhaustive),
         pytest.param(16, marks=pytest.mark.exhaustive),
-        17,
+        pytest.param(17, marks=pytest.mark.exhaustive),
     ],
 )
 def test_block_solvers_match_the_dense_least_squares(key, method, times):
@@ -104,6 +104,7 @@ def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
         assert relative(g, h) < tolerance(1e-13, 5e-5), name  # measured at most 3.5e-14 / 1.6e-5
 
 
+@pytest.mark.exhaustive
 def test_a_batch_solved_in_chunks_matches_the_dense_solve_with_its_gradients(key):
     """1999 systems of 3 unknowns per time point: on a CPU two chunks (the last one filled up with a copy),
     each solved with its factors carried entry by entry; solution and gradients as the dense solve gives them."""
@@ -250,6 +251,7 @@ def test_template_of_a_linear_model(key):
 
 
 @pytest.mark.float64
+@pytest.mark.exhaustive
 def test_template_with_time_dependent_coefficients_and_unknowns():
     model = symdyn.parse(model_text("@unknowns k = 1/2", "@variables y(t) = 1", "D(y) ~ -k*(1 + t)*y + sin(t)"))
     grid = jnp.linspace(0.0, 2.0, 201)

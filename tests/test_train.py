@@ -233,6 +233,7 @@ def small_training(data, key, **options):
     return train(field, data, **(settings | options))
 
 
+@pytest.mark.exhaustive
 def test_training_is_deterministic_under_a_seed(two_body_data, key):
     reg = JacobianAD(TWO_BODY, 1e-3, directions=2)
     a = small_training(two_body_data, key, regularizer=reg, validation=two_body_data)
