@@ -703,12 +703,15 @@ def test_a_lowered_pdes_functions_jit_as_an_odes_do(name):
     low = at_points(EXAMPLES / f"{name}.sdyn", 32)
     u = low.x0 if low.x0 is not None else jnp.ones(low.state_shape)
     v = jnp.roll(u, 3, axis=-1) + 0.5
-    rtol = tolerance(1e-13, 1e-5)  # the compiled program fuses, and rounds a little differently
+    # the compiled program fuses, and rounds a little differently, relative to each function's largest value; in
+    # float32 the heat rod's (u₋ − 2u + u₊)/h² cancels terms ~400 times its result: 2.9e-5 of it apart measured
+    rtol = tolerance(1e-13, 1e-4)
     rhs, jvp = jax.jit(low.rhs), jax.jit(low.jvp)
-    np.testing.assert_allclose(rhs(0.1, u, low.p), low.rhs(0.1, u, low.p), rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(jvp(0.1, u, low.p, v), low.jvp(0.1, u, low.p, v), rtol=rtol, atol=rtol)
+    eager = low.rhs(0.1, u, low.p)
+    np.testing.assert_allclose(rhs(0.1, u, low.p), eager, rtol=rtol, atol=rtol * float(jnp.abs(eager).max()))
     _, reference = jax.jvp(lambda w: low.rhs(0.1, w, low.p), (u,), (v,))
     scale = float(jnp.abs(reference).max())
+    np.testing.assert_allclose(jvp(0.1, u, low.p, v), low.jvp(0.1, u, low.p, v), rtol=rtol, atol=rtol * scale)
     np.testing.assert_allclose(jvp(0.1, u, low.p, v), reference, rtol=rtol, atol=rtol * scale)
     rhs(0.2, 2 * u, low.p), jvp(0.2, 2 * u, low.p, -v)
     assert rhs._cache_size() == jvp._cache_size() == 1
