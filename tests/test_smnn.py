@@ -104,6 +104,31 @@ def test_analytic_gradients_match_autodiff_through_the_dense_solve(key, method):
         assert relative(g, h) < tolerance(1e-13, 5e-5), name  # measured at most 3.5e-14 / 1.6e-5
 
 
+def test_the_normal_product_is_the_block_product(key):
+    """M x written from c and s (what the derivatives differentiate) equals the product with the built blocks."""
+    from symdyn.smnn._block_solver import block_product
+    from symdyn.smnn._blocks import normal_blocks, normal_product
+    from symdyn.smnn._problem import check_arguments
+
+    dims, c, _, _, s = check_arguments(*random_problem(key, times=6, variables=2, order=3))
+    weights = tuple(jnp.asarray(w, c.dtype) for w in (1.3, 0.7, 1.1))
+    x = jax.random.normal(jax.random.PRNGKey(3), (6, dims.block, 3), c.dtype)
+    expected = block_product(*normal_blocks(dims, c, s, weights), x)
+    assert relative(normal_product(dims, c, s, weights, x), expected) < tolerance(1e-15, 1e-6)  # measured 1e-16
+
+
+@pytest.mark.float64  # the formula; float32 round-off is the other tests' concern
+def test_gradients_for_the_weights_match_the_dense_solve(key):
+    c, d, u, s = random_problem(key, times=7)
+
+    def loss(solver, weights):
+        return jnp.sum(jnp.sin(solver(c, d, u, s, weights=weights)))
+
+    ours = jax.grad(lambda w: loss(smnn.solve, w))(jnp.array([1.0, 2.0, 0.5]))
+    dense = jax.grad(lambda w: loss(smnn.dense_solve, w))(jnp.array([1.0, 2.0, 0.5]))
+    assert relative(ours, dense) < 1e-11  # measured 5.6e-13
+
+
 @pytest.mark.exhaustive
 def test_a_batch_solved_in_chunks_matches_the_dense_solve_with_its_gradients(key):
     """1999 systems of 3 unknowns per time point: on a CPU two chunks (the last one filled up with a copy),

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _linalg as linalg
-from ._block_solver import AbstractBlockSolver
+from ._block_solver import AbstractBlockSolver, BlockTridiagonal
 from ._linalg import transpose
 
 # Unrolled block algebra is fast but large: over log2(T) levels it would make compiling slow
@@ -36,8 +36,9 @@ def _resize(array: jax.Array, length: int, before: int = 0) -> jax.Array:
 class CyclicReductionSolver(AbstractBlockSolver):
     """Block cyclic reduction. Blocks are time first, batch last: (T, m, m, N), (T-1, m, m, N), (T, m, N)."""
 
-    def factorize(self, diagonal: jax.Array, lower: jax.Array) -> tuple[list[Level], jax.Array]:
+    def factorize(self, matrix: BlockTridiagonal) -> tuple[list[Level], jax.Array]:
         """Per level (L_k, W⁻_k, W⁺_k) of the odd points, and the Cholesky factor of the last block."""
+        diagonal, lower = matrix.blocks()
         unroll = diagonal.shape[-2] <= CYCLIC_REDUCTION_UNROLL_LIMIT
         cholesky, solve_lower, matmul = (
             functools.partial(f, unroll=unroll) for f in (linalg.cholesky, linalg.solve_lower, linalg.matmul)

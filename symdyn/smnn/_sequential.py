@@ -16,11 +16,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._block_solver import AbstractBlockSolver
+from ._block_solver import AbstractBlockSolver, BlockTridiagonal
 from ._linalg import (
     cholesky,
     cholesky_entries,
-    entries,
     matmul,
     matvec,
     matvec_entries,
@@ -37,53 +36,54 @@ ENTRYWISE_BATCH = 64
 
 
 class SequentialSolver(AbstractBlockSolver):
-    """Blockwise Cholesky, one time point after the other.
+    """Blockwise Cholesky, one time point after the other."""
 
-    Blocks are time first, batch last: diagonal (T, m, m, N), lower (T-1, m, m, N), rhs (T, m, N).
-    """
+    def factorize(self, matrix: BlockTridiagonal):
+        """Carried entry by entry: the entries of L_t up to the diagonal, (T, N) each, with M, whose blocks N_t the
+        substitutions make again. Stacked: L_t and K_t, (T, m, m, N) each (K_T = 0 closes the sweep)."""
+        _, size, batch = matrix.shape
+        if size > ENTRYWISE_LIMIT or batch < ENTRYWISE_BATCH:
+            return _factorize_blocks(*matrix.blocks())
 
-    def factorize(self, diagonal: jax.Array, lower: jax.Array):
-        """The factors L_t and K_t (K_T = 0 closes the sweep): (T, m, m, N) arrays each, or, carried entry by
-        entry, the rows of their entries, (T, N) each (L_t's only up to the diagonal)."""
-        lower = jnp.concatenate([lower, jnp.zeros_like(lower[:1])])
-        if diagonal.shape[-2] > ENTRYWISE_LIMIT or diagonal.shape[-1] < ENTRYWISE_BATCH:
-            return _factorize_blocks(diagonal, lower)
-
-        def step(previous, blocks):
-            m_t, n_t = (entries(b) for b in blocks)
-            rank = range(len(m_t))
+        def step(previous, data):
+            m_t, n_t = matrix.at(data)
+            rank = range(size)
             sigma = [
                 [m_t[i][j] - sum(p * q for p, q in zip(previous[i], previous[j])) for j in range(i + 1)] for i in rank
             ]
             l_t = cholesky_entries(sigma)
-            k_t = [solve_lower_entries(l_t, row) for row in n_t]  # N_t L_t⁻ᵀ, row by row
-            return k_t, (l_t, k_t)
+            return [solve_lower_entries(l_t, row) for row in n_t], l_t  # K_t = N_t L_t⁻ᵀ, row by row
 
-        zero = jnp.zeros_like(diagonal[0, 0, 0])
-        start = [[zero] * diagonal.shape[-2] for _ in range(diagonal.shape[-2])]
-        _, factors = jax.lax.scan(step, start, (diagonal, lower))
-        return factors
+        zero = jnp.zeros((batch,), jax.tree.leaves(matrix.steps)[0].dtype)
+        _, chol = jax.lax.scan(step, [[zero] * size for _ in range(size)], matrix.steps)
+        return chol, matrix
 
     def substitute(self, factors, rhs: jax.Array) -> jax.Array:
-        """y (T, m, N) with M y = rhs: 𝓛 z = rhs forward in time, then 𝓛ᵀ y = z backward."""
+        """y (T, m, N) with M y = rhs: 𝓛 z = rhs forward in time, then 𝓛ᵀ y = z backward.
+
+        Entry by entry, K_t z_t = N_t (L_t⁻ᵀ z_t) and K_tᵀ y_{t+1} = L_t⁻¹ (N_tᵀ y_{t+1}) with N_t made again
+        from M's data: one more small triangular solve per step instead of reading a stored K_t."""
         chol, coupling = factors
         if isinstance(chol, jax.Array):
             return _substitute_blocks(chol, coupling, rhs)
+        matrix = coupling
 
-        def forward(carried, blocks):  # carried: K_{t-1} z_{t-1}
-            l_t, k_t, b_t = blocks
+        def forward(carried, data):  # carried: K_{t-1} z_{t-1}
+            l_t, step, b_t = data
             z_t = solve_lower_entries(l_t, [b - k for b, k in zip(vector_entries(b_t), carried)])
-            return matvec_entries(k_t, z_t), z_t
+            n_t = matrix.at(step)[1]
+            return matvec_entries(n_t, solve_upper_entries(l_t, z_t)), z_t
 
-        def backward(following, blocks):  # following: y_{t+1}
-            l_t, k_t, z_t = blocks
-            pulled = matvec_entries(k_t, following, transposed=True)
+        def backward(following, data):  # following: y_{t+1}
+            l_t, step, z_t = data
+            n_t = matrix.at(step)[1]
+            pulled = solve_lower_entries(l_t, matvec_entries(n_t, following, transposed=True))
             y_t = solve_upper_entries(l_t, [z - p for z, p in zip(z_t, pulled)])
             return y_t, y_t
 
         start = [jnp.zeros_like(rhs[0, 0])] * rhs.shape[-2]
-        _, z = jax.lax.scan(forward, start, (chol, coupling, rhs))
-        _, y = jax.lax.scan(backward, start, (chol, coupling, z), reverse=True)
+        _, z = jax.lax.scan(forward, start, (chol, matrix.steps, rhs))
+        _, y = jax.lax.scan(backward, start, (chol, matrix.steps, z), reverse=True)
         return jnp.stack(y, axis=1)
 
 
@@ -96,6 +96,7 @@ def _factorize_blocks(diagonal: jax.Array, lower: jax.Array) -> tuple[jax.Array,
         k_t = transpose(solve_lower(l_t, transpose(n_t)))  # N_t L_t⁻ᵀ
         return k_t, (l_t, k_t)
 
+    lower = jnp.concatenate([lower, jnp.zeros_like(lower[:1])])
     _, factors = jax.lax.scan(step, jnp.zeros_like(diagonal[0]), (diagonal, lower))
     return factors
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Literal
 
@@ -10,8 +9,9 @@ import jax
 import jax.numpy as jnp
 
 from .._results import RESULTS, SymdynRuntimeError, raise_if_failed
-from ._block_solver import block_tridiagonal_solve
-from ._blocks import normal_blocks
+from ._block_solver import factored_solve
+from ._blocks import NormalMatrix, normal_rhs
+from ._chunked import ChunkedSolver, chunk_count
 from ._cyclic_reduction import CyclicReductionSolver
 from ._problem import Coefficients, Dimensions, InitialValues, RightHandSides, Solution, Steps, check_arguments
 from ._sequential import SequentialSolver
@@ -103,40 +103,13 @@ def solve(
 _SOLVERS = {"sequential": SequentialSolver(), "parallel": CyclicReductionSolver()}
 
 
-# Systems per chunk, times m²: a solver step's working set over this many block entries stays in the cache
-# of a CPU core. Past it the cost per system of a step grows several-fold (measured by benchmarks/smnn.py).
-CHUNK_ENTRIES = 2**14
-
-
-def chunks(dims: Dimensions) -> int:
-    """Into how many chunks of systems, solved one after the other, the batch is split (1 on accelerators)."""
-    if jax.default_backend() != "cpu":
-        return 1
-    return -(-dims.batch * dims.block**2 // CHUNK_ENTRIES)
-
-
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _solve(dims: Dimensions, solver, c, d, u, s, weights) -> tuple[jax.Array, RESULTS]:
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in (c, d, u, s)]))
-    count = chunks(dims)
-    if count == 1:
-        y, result = _solve_batch(dims, solver, c, d, u, s, weights)
-    else:
-        # the last chunk is filled up with copies of the last system, whose solutions are dropped
-        size = -(-dims.batch // count)
-        extra = size * count - dims.batch
-
-        def split(a):
-            a = jnp.pad(a, [(0, extra)] + [(0, 0)] * (a.ndim - 1), mode="edge")
-            return a.reshape(count, size, *a.shape[1:])
-
-        part = dataclasses.replace(dims, batch=size)
-        y, results = jax.lax.map(lambda a: _solve_batch(part, solver, *a, weights), tuple(map(split, (c, d, u, s))))
-        y = y.reshape(count * size, *y.shape[2:])[: dims.batch]
-        result = RESULTS.where(jnp.all(results == RESULTS.successful), RESULTS.successful, RESULTS.singular_system)
+    count = chunk_count(dims.batch, dims.block)
+    if count > 1:
+        solver = ChunkedSolver(solver, count)
+    matrix = NormalMatrix(dims, c, s, weights)
+    y, result = factored_solve(solver, matrix, normal_rhs(dims, c, d, u, weights))  # (T, m, B)
+    y = jnp.moveaxis(y, -1, 0).reshape(dims.batch, dims.times, dims.variables, dims.order + 1)
     return y, RESULTS.where(finite, result, RESULTS.nonfinite_input)
-
-
-def _solve_batch(dims: Dimensions, solver, c, d, u, s, weights) -> tuple[jax.Array, RESULTS]:
-    y, result = block_tridiagonal_solve(solver, *normal_blocks(dims, c, d, u, s, weights))  # (T, m, B)
-    return jnp.moveaxis(y, -1, 0).reshape(dims.batch, dims.times, dims.variables, dims.order + 1), result

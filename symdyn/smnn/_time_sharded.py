@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._distributed import device_mesh
-from ._block_solver import AbstractBlockSolver
+from ._block_solver import AbstractBlockSolver, Blocks, BlockTridiagonal
 from ._linalg import matmul, matvec, transpose
 from ._sequential import SequentialSolver
 
@@ -59,8 +59,9 @@ class TimeShardedSolver(AbstractBlockSolver):
         """`tree` held whole on every device (the reduced system: 2N blocks)."""
         return jax.lax.with_sharding_constraint(tree, NamedSharding(self.mesh, PartitionSpec()))
 
-    def factorize(self, diagonal: jax.Array, lower: jax.Array):
+    def factorize(self, matrix: BlockTridiagonal):
         """Per device the local factors and X = [X_f X_l]; the factors of the reduced system; N_f, N_l."""
+        diagonal, lower = matrix.blocks()
         times, padded = diagonal.shape[0], self._length(diagonal.shape[0])
         if padded // self.mesh.devices.size < MIN_PER_DEVICE:
             raise ValueError(
@@ -73,7 +74,7 @@ class TimeShardedSolver(AbstractBlockSolver):
         lower = jnp.pad(lower, [(0, padded - lower.shape[0])] + [(0, 0)] * 3)
 
         def eliminate_interior(diagonal, lower):
-            factors = self.local.factorize(diagonal[1:-1], lower[1:-2])
+            factors = self.local.factorize(Blocks(diagonal[1:-1], lower[1:-2]))
             first, last = lower[0], lower[-2]  # N_f (row 1, column 0) and N_l (row L-1, column L-2)
             columns = jnp.zeros((diagonal.shape[0] - 2, *first.shape[:-2], 2 * first.shape[-2], first.shape[-1]))
             columns = columns.astype(diagonal.dtype)
@@ -97,7 +98,7 @@ class TimeShardedSolver(AbstractBlockSolver):
         interface = reduced[:, :2].reshape(-1, *reduced.shape[2:])  # f_0, l_0, f_1, l_1, ...
         between = reduced[:, 2:4].reshape(-1, *reduced.shape[2:])[:-1]  # S_lf of p, then l_p to f_{p+1}
         ends = reduced[:, 4:].reshape(-1, *reduced.shape[2:])
-        return factors, coupled, SequentialSolver().factorize(interface, between), ends
+        return factors, coupled, SequentialSolver().factorize(Blocks(interface, between)), ends
 
     def substitute(self, factors, rhs: jax.Array) -> jax.Array:
         """y (T, m, N) with M y = rhs: Z on each device, the 2N interface points whole, then each interior."""
