@@ -24,13 +24,13 @@ demo: $(INSTALLED)
 
 # the fast tier, in float64, on two worker processes
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # what `make test` leaves out (CI runs both): the exhaustive tier, and the fast tier again in float32,
 # the configuration users run (tests marked float64 run in float64 in both tiers: not repeated)
 test-all: $(INSTALLED)
-	$(BIN)/python -m pytest -q -n 2 -m "exhaustive and not slow"
-	$(BIN)/python -m pytest -q -n 2 --x64 off -m "not slow and not exhaustive and not float64"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "exhaustive and not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --x64 off -m "not slow and not exhaustive and not float64"
 
 test-slow: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m slow

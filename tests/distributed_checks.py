@@ -44,31 +44,40 @@ def message(call) -> str:
     return ""
 
 
-def devices(folder: pathlib.Path) -> dict:
-    import numpy as np
-
+def two_body_data(devices: int):
     import symdyn
     from symdyn.data import Uniform, generate
-    from symdyn.train import MLP, _train, evaluate, train
+    from symdyn.train import MLP
 
     model = symdyn.load(TWO_BODY)
-    key = jax.random.PRNGKey(1)
-    data = {
-        n: generate(
-            model,
-            parameters={"e": Uniform(0.5, 0.7)},
-            samples=7,
-            duration=0.4,
-            dt=0.01,
-            key=key,
-            progress=False,
-            devices=n,
-        )
-        for n in (1, 4)
-    }
+    data = generate(
+        model,
+        parameters={"e": Uniform(0.5, 0.7)},
+        samples=7,
+        duration=0.4,
+        dt=0.01,
+        key=jax.random.PRNGKey(1),
+        progress=False,
+        devices=devices,
+    )
+    return model, data, MLP(data.names, width=8, key=jax.random.PRNGKey(5))
+
+
+def training_options() -> dict:
+    """Made when a mode runs: a process must join JAX's runtime before any array exists."""
+    return dict(rollout=1, epochs=3, key=jax.random.PRNGKey(3), batch_size=8, progress=False)
+
+
+def devices(folder: pathlib.Path) -> dict:
+    """Training, checkpoints, data and rollouts on four devices against one."""
+    import numpy as np
+
+    from symdyn.train import _train, evaluate, train
+
+    model, reference, network = two_body_data(1)
+    data = {1: reference, 4: two_body_data(4)[1]}
     data[1].save(folder / "reference.npz")
-    network = MLP(data[1].names, width=8, key=jax.random.PRNGKey(5))
-    options = dict(rollout=1, epochs=3, key=jax.random.PRNGKey(3), batch_size=8, progress=False)
+    options = training_options()
     one, four = (train(network, data[1], devices=n, **options) for n in (1, 4))
     # a checkpoint written on four devices, interrupted after two epochs, resumes on one
     epoch = _train._epoch
@@ -91,6 +100,28 @@ def devices(folder: pathlib.Path) -> dict:
 
     main(["train", "--data", str(folder / "reference.npz"), "-o", str(folder / "alone.eqx"), *TRAIN, "--devices", "1"])
     evaluations = {n: evaluate(one.network, model, data[1], devices=n).predicted for n in (1, 4)}
+    return {
+        "devices": jax.device_count(),
+        "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
+        "train_relative": relative(four.last_network, one.last_network),
+        "history_relative": float(np.max(np.abs(four.history[:, :2] - one.history[:, :2]) / one.history[:, :2])),
+        "resume_relative": relative(resumed.last_network, one.last_network),
+        "evaluate_relative": float(np.max(np.abs(evaluations[4] - evaluations[1])) / np.max(np.abs(evaluations[1]))),
+        "batch_refused": message(lambda: train(network, data[1], devices=4, **(options | {"batch_size": 6}))),
+        "devices_refused": message(lambda: train(network, data[1], devices=5, **options)),
+    }
+
+
+def more(folder: pathlib.Path) -> dict:
+    """S-MNN discovery, a grid search and one long S-MNN sequence on four devices against one."""
+    import numpy as np
+
+    import symdyn
+    from symdyn.data import Uniform, generate
+    from symdyn.train import train
+
+    model, reference, network = two_body_data(1)
+    data, options = {1: reference}, training_options()
     # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
     from symdyn.discovery import SMNN
 
@@ -138,15 +169,7 @@ def devices(folder: pathlib.Path) -> dict:
             for w, mine in zip(GRID, searches[1].results)
         ),
         **long_sequence(),
-        "devices": jax.device_count(),
-        "data_identical": bool(np.array_equal(data[1].states, data[4].states)),
-        "train_relative": relative(four.last_network, one.last_network),
-        "history_relative": float(np.max(np.abs(four.history[:, :2] - one.history[:, :2]) / one.history[:, :2])),
-        "resume_relative": relative(resumed.last_network, one.last_network),
-        "evaluate_relative": float(np.max(np.abs(evaluations[4] - evaluations[1])) / np.max(np.abs(evaluations[1]))),
         "discover_relative": float(np.max(np.abs(found[4] - found[1]) / np.abs(found[1]))),
-        "batch_refused": message(lambda: train(network, data[1], devices=4, **(options | {"batch_size": 6}))),
-        "devices_refused": message(lambda: train(network, data[1], devices=5, **options)),
     }
 
 
@@ -233,8 +256,8 @@ def process(index: int, count: int, port: int, folder: pathlib.Path, commands: l
 
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:]
-    if mode == "devices":
-        result = devices(pathlib.Path(rest[0]))
+    if mode in ("devices", "more"):
+        result = {"devices": devices, "more": more}[mode](pathlib.Path(rest[0]))
     else:
         result = process(int(rest[0]), int(rest[1]), int(rest[2]), pathlib.Path(rest[3]), rest[4:])
     print(json.dumps(result))

@@ -19,6 +19,7 @@ import pytest
 from symdyn.cli import main
 from symdyn.data import Trajectories, part_shards, read_part
 
+pytestmark = pytest.mark.xdist_group("distributed")  # one worker starts the device processes, once
 CHECKS = Path(__file__).with_name("distributed_checks.py")
 TWO_BODY = Path(__file__).resolve().parents[1] / "examples" / "two_body.sdyn"
 sys.path.insert(0, str(CHECKS.parent))
@@ -60,6 +61,12 @@ def runs(tmp_path_factory):
     return folder, result(four), [result(p) for p in processes]
 
 
+@pytest.fixture(scope="module")
+def more_runs(tmp_path_factory):
+    """S-MNN discovery, a grid search and a long S-MNN sequence, in one process with four devices."""
+    return result(start("more", str(tmp_path_factory.mktemp("more")), devices=4))
+
+
 def test_training_on_four_devices_equals_one_device(runs):
     _, four, _ = runs
     assert four["devices"] == 4
@@ -67,8 +74,9 @@ def test_training_on_four_devices_equals_one_device(runs):
     assert four["train_relative"] < 1e-9 and four["history_relative"] < 1e-9
 
 
-def test_a_grid_search_on_four_devices_equals_the_weights_trained_alone(runs):
-    _, four, _ = runs
+@pytest.mark.exhaustive
+def test_a_grid_search_on_four_devices_equals_the_weights_trained_alone(more_runs):
+    four = more_runs
     # float64: two weights on two groups of two devices, four on one device each (measured 4e-16)
     assert four["grid_relative"] < 1e-12
     assert four["grid_best"] == four["grid_best_alone"]
@@ -86,13 +94,15 @@ def test_data_and_rollouts_split_by_trajectory_equal_one_device(runs):
     assert four["evaluate_relative"] < 1e-12  # a matrix product's round-off differs with the batch's shape
 
 
-def test_smnn_discovery_on_four_devices_equals_one_device(runs):
-    _, four, _ = runs
+@pytest.mark.exhaustive
+def test_smnn_discovery_on_four_devices_equals_one_device(more_runs):
+    four = more_runs
     assert four["discover_relative"] < 1e-9
 
 
-def test_one_long_sequence_split_along_time_equals_one_device(runs):
-    _, four, _ = runs
+@pytest.mark.exhaustive
+def test_one_long_sequence_split_along_time_equals_one_device(more_runs):
+    four = more_runs
     # float64, cyclic reduction or the sequential scan on each device's stretch: round-off (measured 3e-12
     # to 7e-12, gradients 2e-11, on this random problem, whose one-device solvers differ by 1e-11)
     for method in ("sequential", "parallel"):

@@ -506,6 +506,7 @@ def pipeline(tmp_path_factory, two_body_data, held_out):
     return SimpleNamespace(folder=folder, printed=printed, plotted=plotted, expected=expected, threshold=threshold)
 
 
+@pytest.mark.xdist_group("pipeline")  # one worker builds the module fixture, once
 def test_simulate_train_evaluate_from_the_command_line(pipeline):
     """The training loss fell over the epochs (the history `train --plot` drew); the printed best λ and validation
     loss are the saved field's; the metrics `evaluate --x64 -o` wrote are float64, and are `symdyn.train.evaluate`
@@ -545,6 +546,7 @@ def test_simulate_train_evaluate_from_the_command_line(pipeline):
             )
 
 
+@pytest.mark.xdist_group("pipeline")  # one worker builds the module fixture, once
 def test_evaluate_diverged_above_counts_the_final_errors_beyond_it(pipeline):
     """The three test rollouts end at known final errors (Python's `evaluate`); with the threshold between the two
     lowest, two count as diverged; with the default of 10, above all three, none."""
@@ -556,6 +558,7 @@ def test_evaluate_diverged_above_counts_the_final_errors_beyond_it(pipeline):
     assert pipeline.plotted["plot_rollouts"][0]["mlp-ad"].diverged == 0
 
 
+@pytest.mark.xdist_group("pipeline")  # one worker builds the module fixture, once
 def test_evaluate_labels_name_the_fields_in_order(pipeline, capsys):
     """`--label` names the fields in the order given: in the printed tables, and in what the plots (and so their
     legends) are handed, each label with its own field's evaluation (ad.eqx was trained at Δt 0.02, hybrid.eqx at
@@ -583,6 +586,7 @@ def test_evaluate_labels_name_the_fields_in_order(pipeline, capsys):
     assert code == 2 and "1 --label values for 2 --network files" in capsys.readouterr().err
 
 
+@pytest.mark.xdist_group("pipeline")  # one worker builds the module fixture, once
 def test_train_known_learn_fits_a_hybrid_whose_known_states_follow_the_model(pipeline):
     """`--known MODEL --learn vx vy` trains a hybrid field: ẋ and ẏ are the model's (vx, vy) exactly, v̇ is the
     model's plus the network, and training moved the network from its initial weights."""
