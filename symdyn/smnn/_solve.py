@@ -24,8 +24,8 @@ def choose_method(dims: Dimensions) -> Literal["sequential", "parallel"]:
     """The faster solver for this shape on this backend (measured by benchmarks/smnn.py; see docs/smnn.md).
 
     Cyclic reduction has depth log T and 1.4× the work. On a 2-core CPU it wins for
-    long sequences of very few systems (0.4-0.5× the sequential time at batch 1 from
-    T = 1000) and loses once the batch fills the cores (1.2-1.8× at batch 64). On
+    long sequences of very few systems (0.4-0.7× the sequential time at batch 1 from
+    T = 1000) and loses once the batch fills the cores (2.0-2.7× at batch 64). On
     accelerators its depth is what counts: it is taken from T = 256 (not measured here).
     """
     if jax.default_backend() != "cpu":
