@@ -1,7 +1,7 @@
 """S-MNN: the scalable mechanistic neural network solver for linear ODEs (Chen et al., ICLR 2025), and the
 mechanistic networks built on it: encoder, S-MNN layer and decoder."""
 
-from ._block_solver import AbstractBlockSolver, block_tridiagonal_solve
+from ._block_solver import AbstractBlockSolver, Blocks, BlockTridiagonal, block_tridiagonal_solve
 from ._cyclic_reduction import CyclicReductionSolver
 from ._dense import dense_solve, mnn_dense_solve
 from ._encoders import AbstractEncoder, LinearDecoder, MLPEncoder, ResNet1D, encoder_from_config
@@ -30,6 +30,8 @@ __all__ = [
     "AbstractEncoder",
     "AbstractForecaster",
     "AbstractLinearODESolver",
+    "BlockTridiagonal",
+    "Blocks",
     "CyclicReductionSolver",
     "DenseLeastSquares",
     "DenseMNN",

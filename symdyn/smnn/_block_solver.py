@@ -5,8 +5,9 @@ A block solver factorises M once and substitutes any number of right-hand sides 
 factors. The solve is a `lax.custom_linear_solve`: its tangent is one more substitution
 with the same factors, y' = M⁻¹(β' − M' y), and its adjoint is too, g = M⁻¹ ȳ with
 ∂ℓ/∂β = g, ∂ℓ/∂M_t = −g_t y_tᵀ and ∂ℓ/∂N_t = −(g_{t+1} y_tᵀ + y_{t+1} g_tᵀ) (Chen et al.,
-eq. 14 and Algorithm 2), the transpose of the block product that defines M. Nothing
-differentiates through the factorisation.
+eq. 14 and Algorithm 2), the transpose of the product M y. That product is the matrix's own
+(`BlockTridiagonal.product`): written in what M is made of, its derivative is eq. 14's gradient
+in those quantities directly. Nothing differentiates through the factorisation.
 """
 
 from __future__ import annotations

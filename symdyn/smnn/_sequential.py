@@ -5,10 +5,10 @@ M = 𝓛𝓛ᵀ with 𝓛 block lower bidiagonal (L_t on the diagonal, K_t below
 time and memory, T sequential steps.
 
 Blocks of up to `ENTRYWISE_LIMIT` unknowns over a batch of at least `ENTRYWISE_BATCH` systems
-are carried through the scans entry by entry: each entry of L_t and K_t is its own (T, N)
-array, and a step never stacks its entries into a block (for the 3×3 blocks of the Lorenz
-shapes this takes 5 % less memory at equal time). Larger blocks, or a handful of systems,
-are faster stacked: a step then writes two arrays instead of m(3m+1)/2.
+are carried through the scans entry by entry, each entry its own (N,) array: the factorisation
+builds M_t and N_t from the matrix's data of step t (`BlockTridiagonal.at`), keeps only L_t, and
+the substitutions make N_t again, so no block array is ever stored. Larger blocks, or a handful
+of systems, are faster stacked: the blocks are built whole, and L_t and K_t are stored.
 """
 
 from __future__ import annotations
