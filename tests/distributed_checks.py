@@ -44,7 +44,8 @@ def message(call) -> str:
     return ""
 
 
-def two_body_data(devices: int):
+def two_body_data(devices: int, samples: int = 7, seed: int = 1):
+    """The two-body trajectories (e drawn from [0.5, 0.7]), and the network every check trains from."""
     import symdyn
     from symdyn.data import Uniform, generate
     from symdyn.train import MLP
@@ -53,10 +54,10 @@ def two_body_data(devices: int):
     data = generate(
         model,
         parameters={"e": Uniform(0.5, 0.7)},
-        samples=7,
+        samples=samples,
         duration=0.4,
         dt=0.01,
-        key=jax.random.PRNGKey(1),
+        key=jax.random.PRNGKey(seed),
         progress=False,
         devices=devices,
     )
@@ -117,10 +118,9 @@ def more(folder: pathlib.Path) -> dict:
     import numpy as np
 
     import symdyn
-    from symdyn.data import Uniform, generate
     from symdyn.train import train
 
-    model, reference, network = two_body_data(1)
+    _, reference, network = two_body_data(1)
     data, options = {1: reference}, training_options()
     # S-MNN discovery: Adam's batches of chunks split over the devices (x' = -exp(k) x, k = log 0.7)
     from symdyn.discovery import SMNN
@@ -141,15 +141,7 @@ def more(folder: pathlib.Path) -> dict:
     # a grid search over λ on four devices: two weights, a group of two devices each; four, one device each
     from symdyn.train import JacobianFD, grid_search, load_network
 
-    held_out = generate(
-        model,
-        parameters={"e": Uniform(0.5, 0.7)},
-        samples=3,
-        duration=0.4,
-        dt=0.01,
-        key=jax.random.PRNGKey(2),
-        progress=False,
-    )
+    held_out = two_body_data(1, samples=3, seed=2)[1]
     grid = options | {"rollout": 2, "validation": held_out}
     alone = [train(network, data[1], regularizer=JacobianFD(w), devices=1, **grid) for w in GRID]
     searches = [
