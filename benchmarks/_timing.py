@@ -31,3 +31,15 @@ def best_of_each(runs, repeats: int = 5) -> list[float]:
             jax.block_until_ready(run())
             best[i] = min(best[i], time.perf_counter() - start)
     return best
+
+
+def median_of(run, repeats: int = 10, warmups: int = 3) -> float:
+    """The median of `repeats` timed calls of `run()` after `warmups` untimed ones (the first compiles), seconds."""
+    for _ in range(warmups):
+        jax.block_until_ready(run())
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(run())
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))

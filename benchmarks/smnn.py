@@ -39,20 +39,13 @@ jax.config.update("jax_enable_x64", True)
 import symdyn  # noqa: E402
 from symdyn import smnn  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import best_of, median_of  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 TABLE_1 = [(512, 50), (512, 5), (512, 500), (64, 50), (4096, 50)]
 SHAPES = [(512, 50), (64, 500), (4096, 50), (512, 500), (4096, 500)]  # the comparison with the reference
 DENSE_LIMIT = 3e9  # bytes of temporaries beyond which the dense baselines are not run
-
-
-def best(run, repeats: int = 3) -> float:
-    jax.block_until_ready(run())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def relative_mse(estimate: np.ndarray, truth: np.ndarray) -> float:
@@ -73,7 +66,7 @@ def part_a() -> None:
     rows = []
     for method in ("sequential", "parallel"):
         solve = jax.jit(lambda *a, method=method: smnn.solve(*a, method=method))
-        seconds = best(lambda solve=solve: solve(*arrays))
+        seconds = best_of(lambda solve=solve: solve(*arrays), repeats=3)
         error = relative_mse(np.asarray(solve(*arrays))[0, :, 0, 0], exact)
         rows.append((f"S-MNN {method}", seconds, error))
     target = rows[0][2]
@@ -95,7 +88,7 @@ def part_a() -> None:
             error = relative_mse(solution.y[0], exact)
             if error <= target:
                 break
-        seconds = best(lambda kwargs=kwargs: solve_ivp(rhs, (0.0, grid[-1]), x0, **kwargs).y)
+        seconds = best_of(lambda kwargs=kwargs: solve_ivp(rhs, (0.0, grid[-1]), x0, **kwargs).y, repeats=3)
         rows.append((f"scipy {method} (rtol 1e-{exponent})", seconds, error))
     for name, seconds, error in rows:
         print(f"{name:<34}{1e3 * seconds:>10.2f}{error:>15.2e}{seconds / rows[0][1]:>14.2f}")
@@ -128,18 +121,6 @@ def temporaries(compiled_function, *arguments) -> int:
     return compiled_function.lower(*arguments).compile().memory_analysis().temp_size_in_bytes
 
 
-def median(run, repeats: int = 10, warmups: int = 3) -> float:
-    """The median of `repeats` timed calls of `run()` after `warmups` untimed ones (the first compiles), seconds."""
-    for _ in range(warmups):
-        jax.block_until_ready(run())
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds))
-
-
 SOLVERS = {
     "sequential": lambda *a: smnn.solve(*a, method="sequential"),
     "parallel": lambda *a: smnn.solve(*a, method="parallel"),
@@ -156,7 +137,7 @@ def cell(name: str, samples: int, times: int) -> str:
     memory = temporaries(step, *arguments)
     if name in ("dense", "MNN dense") and memory > DENSE_LIMIT:
         return f"({memory / 1e9:.0f} GB: not run)"
-    return f"{1e3 * best(lambda: step(*arguments)):.1f} / {memory / 1e6:.0f}"
+    return f"{1e3 * best_of(lambda: step(*arguments), repeats=3):.1f} / {memory / 1e6:.0f}"
 
 
 def pinned_cell(name: str, samples: int, times: int) -> str:
@@ -190,9 +171,9 @@ def part_b(reference_path: str | None) -> None:
         arguments = tuple(jnp.asarray(arrays[name]) for name in "cdus")
         solve = jax.jit(smnn.solve)
         step = forward_backward(smnn.solve)
-        forward = median(functools.partial(solve, *arguments))
+        forward = median_of(functools.partial(solve, *arguments))
         weighted = (*arguments, jnp.asarray(arrays["weight"]))
-        both = median(functools.partial(step, *weighted))
+        both = median_of(functools.partial(step, *weighted))
         memory = temporaries(step, *weighted)
         ours = f"{1e3 * both:.1f} ms, {memory / 1e6:.0f} MB"
         if reference is None:
@@ -236,7 +217,8 @@ def part_c() -> None:
                 compiled = step.lower(*arguments, target).compile()
                 compile_seconds = time.perf_counter() - start
                 memory = compiled.memory_analysis().temp_size_in_bytes
-                results.append((best(functools.partial(compiled, *arguments, target)), memory, compile_seconds))
+                seconds = best_of(functools.partial(compiled, *arguments, target), repeats=3)
+                results.append((seconds, memory, compile_seconds))
             (seq, seq_memory, seq_compile), (par, par_memory, par_compile) = results
             print(
                 f"{batch:>6}{times:>8}{1e3 * seq:>15.2f}{seq_memory / 1e6:>8.1f}{1e3 * par:>13.2f}"
